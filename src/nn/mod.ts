@@ -1,0 +1,10 @@
+/**
+ * Neural-network kernels: each a TypeScript twin (the CPU backend and the test reference)
+ * and a recorder of its WGSL kernels for the GPU backend.
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./activations.ts";
+export * from "./activations_gpu.ts";
