@@ -80,6 +80,18 @@ export interface CpuVecEnv {
   step(actions: Int32Array | Float32Array): void;
   /** Finished-episode statistics so far. */
   episodeStats(): EpisodeStats;
+  /** Draws copy `index` as an RGB picture for people (PNG/GIF), larger than the observation. */
+  render(index: number): Frame;
+}
+
+/** An RGB picture, row-major, 3 bytes a pixel. */
+export interface Frame {
+  /** Width in pixels. */
+  readonly width: number;
+  /** Height in pixels. */
+  readonly height: number;
+  /** width × height × 3 bytes (R, G, B). */
+  readonly rgb: Uint8Array;
 }
 
 /**
