@@ -1,0 +1,82 @@
+/**
+ * Generalized advantage estimation, GAE(γ, λ) (Schulman et al., 2016), over a rollout of T
+ * steps for N envs: the TypeScript twin of `shaders/gae.wgsl`. λ = 1 gives the A3C paper's
+ * n-step returns bootstrapped from the last value; λ = 0 gives one-step TD errors.
+ *
+ * @module
+ */
+
+import { checkLength, checkPositiveInt, type Floats } from "../nn/types.ts";
+
+/** A rollout's inputs to GAE; arrays are time-major [T, N]. */
+export interface GaeInputs {
+  /** Rewards r_t, [T, N]. */
+  readonly rewards: Floats;
+  /** Value estimates V(s_t), [T, N]. */
+  readonly values: Floats;
+  /** 1 where step t ended its episode in a terminal state (no bootstrap), [T, N]. */
+  readonly terminated: ArrayLike<number>;
+  /** 1 where step t ended its episode by the time limit, [T, N]. */
+  readonly truncated: ArrayLike<number>;
+  /** V(s_T), the value of the observation after the rollout, [N]. */
+  readonly lastValues: Floats;
+}
+
+/** Discount γ and trace parameter λ. */
+export interface GaeParams {
+  /** Discount factor γ in (0, 1]. */
+  readonly gamma: number;
+  /** GAE λ in [0, 1]; 1 gives n-step returns. */
+  readonly lambda: number;
+}
+
+/** Throws a RangeError naming the field unless γ ∈ (0, 1] and λ ∈ [0, 1]. */
+export function checkGaeParams({ gamma, lambda }: GaeParams): void {
+  if (!(gamma > 0 && gamma <= 1)) throw new RangeError(`gamma: got ${gamma}, allowed (0, 1]`);
+  if (!(lambda >= 0 && lambda <= 1)) throw new RangeError(`lambda: got ${lambda}, allowed [0, 1]`);
+}
+
+/**
+ * Computes advantages A_t and λ-returns R_t = A_t + V_t (both [T, N]) in place of the given
+ * output arrays. With auto-reset, a truncated step (time limit) bootstraps from V_t, the value
+ * of the episode's last state (its final observation has been replaced by the reset).
+ */
+export function computeGae(
+  inputs: GaeInputs,
+  params: GaeParams,
+  T: number,
+  N: number,
+  advantages: Floats,
+  returns: Floats,
+): void {
+  checkGaeParams(params);
+  checkPositiveInt("gae", "T", T);
+  checkPositiveInt("gae", "N", N);
+  checkLength("gae", "rewards", inputs.rewards.length, T * N);
+  checkLength("gae", "values", inputs.values.length, T * N);
+  checkLength("gae", "terminated", inputs.terminated.length, T * N);
+  checkLength("gae", "truncated", inputs.truncated.length, T * N);
+  checkLength("gae", "lastValues", inputs.lastValues.length, N);
+  checkLength("gae", "advantages", advantages.length, T * N);
+  checkLength("gae", "returns", returns.length, T * N);
+  const { rewards, values, terminated, truncated, lastValues } = inputs;
+  const { gamma, lambda } = params;
+  for (let env = 0; env < N; env++) {
+    let nextValue = lastValues[env];
+    let nextAdvantage = 0;
+    for (let t = T - 1; t >= 0; t--) {
+      const i = t * N + env;
+      const v = values[i];
+      let bootstrap = nextValue;
+      if (truncated[i] !== 0) bootstrap = v;
+      if (terminated[i] !== 0) bootstrap = 0;
+      const notDone = terminated[i] !== 0 || truncated[i] !== 0 ? 0 : 1;
+      const delta = rewards[i] + gamma * bootstrap - v;
+      const a = delta + gamma * lambda * notDone * nextAdvantage;
+      advantages[i] = a;
+      returns[i] = a + v;
+      nextValue = v;
+      nextAdvantage = a;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Records the GAE kernel of `shaders/gae.wgsl` (twin: `gae.ts`).
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/device.ts";
+import { type BufferRange, createUniformBuffer, ParamWriter } from "../gpu/buffers.ts";
+import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
+import { checkGaeParams, type GaeParams } from "./gae.ts";
+import { checkPositiveInt } from "../nn/types.ts";
+
+/** The GPU buffers of a rollout for GAE; layouts as {@link GaeInputs}, flags as u32. */
+export interface GaeBuffers {
+  /** r_t, f32 [T, N]. */
+  readonly rewards: BufferRange;
+  /** V(s_t), f32 [T, N]. */
+  readonly values: BufferRange;
+  /** Terminal flags, u32 [T, N]. */
+  readonly terminated: BufferRange;
+  /** Time-limit flags, u32 [T, N]. */
+  readonly truncated: BufferRange;
+  /** V(s_T), f32 [N]. */
+  readonly lastValues: BufferRange;
+  /** Output advantages, f32 [T, N]. */
+  readonly advantages: BufferRange;
+  /** Output λ-returns, f32 [T, N]. */
+  readonly returns: BufferRange;
+}
+
+/** Records GAE over a T × N rollout: one invocation per env. */
+export function recordGae(
+  gpu: Gpu,
+  buffers: GaeBuffers,
+  params: GaeParams,
+  T: number,
+  N: number,
+): Promise<Dispatch> {
+  checkGaeParams(params);
+  checkPositiveInt("gae", "T", T);
+  checkPositiveInt("gae", "N", N);
+  const uniform = createUniformBuffer(
+    gpu,
+    new ParamWriter().u32(T).u32(N).f32(params.gamma).f32(params.lambda).bytes(),
+    "gae",
+  );
+  const b = buffers;
+  return makeDispatch(gpu, "gae", "main", [
+    uniform,
+    b.rewards,
+    b.values,
+    b.terminated,
+    b.truncated,
+    b.lastValues,
+    b.advantages,
+    b.returns,
+  ], grid1d(N, 64));
+}

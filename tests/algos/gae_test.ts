@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { computeGae } from "../../src/algos/gae.ts";
+import { recordGae } from "../../src/algos/gae_gpu.ts";
+import { createStorageBuffer, readFloats } from "../../src/gpu/buffers.ts";
+import { runPlan } from "../../src/gpu/plan.ts";
+import { makeRng } from "../../src/util/rng.ts";
+import { assertClose, gpuTest } from "../util.ts";
+
+Deno.test("gae: hand-computed single env, T = 3, no episode end", () => {
+  // γ = 0.5, λ = 0.5; rewards 1, 2, 3; values 0.5, 1, 1.5; V(s_3) = 2.
+  // δ2 = 3 + 0.5·2 − 1.5 = 2.5; δ1 = 2 + 0.5·1.5 − 1 = 1.75; δ0 = 1 + 0.5·1 − 0.5 = 1
+  // A2 = 2.5; A1 = 1.75 + 0.25·2.5 = 2.375; A0 = 1 + 0.25·2.375 = 1.59375
+  const adv = new Float64Array(3);
+  const ret = new Float64Array(3);
+  computeGae(
+    {
+      rewards: new Float64Array([1, 2, 3]),
+      values: new Float64Array([0.5, 1, 1.5]),
+      terminated: [0, 0, 0],
+      truncated: [0, 0, 0],
+      lastValues: new Float64Array([2]),
+    },
+    { gamma: 0.5, lambda: 0.5 },
+    3,
+    1,
+    adv,
+    ret,
+  );
+  assert.deepEqual([...adv], [1.59375, 2.375, 2.5]);
+  assert.deepEqual([...ret], [2.09375, 3.375, 4]);
+});
+
+Deno.test("gae: terminal cuts the trace and the bootstrap; truncation bootstraps from V_t", () => {
+  const adv = new Float64Array(2);
+  const ret = new Float64Array(2);
+  const inputs = {
+    rewards: new Float64Array([1, 1]),
+    values: new Float64Array([0.25, 0.75]),
+    terminated: [1, 0],
+    truncated: [0, 0],
+    lastValues: new Float64Array([4]),
+  };
+  computeGae(inputs, { gamma: 0.5, lambda: 1 }, 2, 1, adv, ret);
+  // step 1: δ = 1 + 0.5·4 − 0.75 = 2.25; step 0 terminal: δ = 1 − 0.25 = 0.75, no trace.
+  assert.deepEqual([...adv], [0.75, 2.25]);
+  computeGae(
+    { ...inputs, terminated: [0, 0], truncated: [1, 0] },
+    {
+      gamma: 0.5,
+      lambda: 1,
+    },
+    2,
+    1,
+    adv,
+    ret,
+  );
+  // step 0 truncated: δ = 1 + 0.5·0.25 − 0.25 = 0.875, no trace from step 1.
+  assert.deepEqual([...adv], [0.875, 2.25]);
+});
+
+/** Direct O(T²) sum: A_t = Σ_l (γλ)^l δ_{t+l}, stopping after the first done step. */
+function directGae(
+  r: Float64Array,
+  v: Float64Array,
+  term: number[],
+  trunc: number[],
+  last: Float64Array,
+  gamma: number,
+  lambda: number,
+  T: number,
+  N: number,
+): Float64Array {
+  const out = new Float64Array(T * N);
+  const delta = (t: number, e: number) => {
+    const i = t * N + e;
+    const next = term[i] ? 0 : trunc[i] ? v[i] : t === T - 1 ? last[e] : v[i + N];
+    return r[i] + gamma * next - v[i];
+  };
+  for (let e = 0; e < N; e++) {
+    for (let t = 0; t < T; t++) {
+      let sum = 0;
+      for (let l = 0; t + l < T; l++) {
+        sum += (gamma * lambda) ** l * delta(t + l, e);
+        const i = (t + l) * N + e;
+        if (term[i] || trunc[i]) break;
+      }
+      out[t * N + e] = sum;
+    }
+  }
+  return out;
+}
+
+function randomRollout(T: number, N: number, seed: number) {
+  const rng = makeRng(seed);
+  const rewards = new Float64Array(T * N).map(() => rng.uniform(-1, 1));
+  const values = new Float64Array(T * N).map(() => rng.uniform(-2, 2));
+  const terminated = Array.from({ length: T * N }, () => (rng.unit() < 0.1 ? 1 : 0));
+  const truncated = terminated.map((d) => (d === 0 && rng.unit() < 0.05 ? 1 : 0));
+  const lastValues = new Float64Array(N).map(() => rng.uniform(-2, 2));
+  return { rewards, values, terminated, truncated, lastValues };
+}
+
+for (const [gamma, lambda] of [[0.99, 0.95], [0.9, 1], [1, 0], [0.97, 0.5]]) {
+  Deno.test(`gae: matches the direct O(T²) sum (γ ${gamma}, λ ${lambda})`, () => {
+    const T = 17;
+    const N = 5;
+    const x = randomRollout(T, N, 11);
+    const adv = new Float64Array(T * N);
+    const ret = new Float64Array(T * N);
+    computeGae(x, { gamma, lambda }, T, N, adv, ret);
+    const expected = directGae(
+      x.rewards,
+      x.values,
+      x.terminated,
+      x.truncated,
+      x.lastValues,
+      gamma,
+      lambda,
+      T,
+      N,
+    );
+    assertClose(adv, expected, { atol: 1e-12, rtol: 1e-12, name: "advantages" });
+    assertClose(ret, expected.map((a, i) => a + x.values[i]), {
+      atol: 1e-12,
+      rtol: 1e-12,
+      name: "returns",
+    });
+  });
+}
+
+Deno.test("gae: refuses bad γ, λ and lengths, naming the field", () => {
+  const x = randomRollout(2, 2, 1);
+  const out = () => new Float64Array(4);
+  assert.throws(
+    () => computeGae(x, { gamma: 1.5, lambda: 0.9 }, 2, 2, out(), out()),
+    /gamma: got 1.5, allowed \(0, 1\]/,
+  );
+  assert.throws(
+    () => computeGae(x, { gamma: 0.9, lambda: -0.1 }, 2, 2, out(), out()),
+    /lambda: got -0.1, allowed \[0, 1\]/,
+  );
+  assert.throws(
+    () => computeGae(x, { gamma: 0.9, lambda: 0.9 }, 3, 2, out(), out()),
+    /gae: rewards has 4 elements, expected 6/,
+  );
+});
+
+gpuTest("gae: WGSL matches the twin (T 9, N 70)", async (gpu) => {
+  const T = 9;
+  const N = 70;
+  const x = randomRollout(T, N, 5);
+  const f32 = (a: ArrayLike<number>) => new Float32Array(a);
+  const adv = new Float32Array(T * N);
+  const ret = new Float32Array(T * N);
+  const inputs = {
+    ...x,
+    rewards: f32(x.rewards),
+    values: f32(x.values),
+    lastValues: f32(x.lastValues),
+  };
+  computeGae(inputs, { gamma: 0.99, lambda: 0.95 }, T, N, adv, ret);
+  const advB = createStorageBuffer(gpu, T * N * 4);
+  const retB = createStorageBuffer(gpu, T * N * 4);
+  const dispatch = await recordGae(
+    gpu,
+    {
+      rewards: createStorageBuffer(gpu, inputs.rewards),
+      values: createStorageBuffer(gpu, inputs.values),
+      terminated: createStorageBuffer(gpu, new Uint32Array(x.terminated)),
+      truncated: createStorageBuffer(gpu, new Uint32Array(x.truncated)),
+      lastValues: createStorageBuffer(gpu, inputs.lastValues),
+      advantages: advB,
+      returns: retB,
+    },
+    { gamma: 0.99, lambda: 0.95 },
+    T,
+    N,
+  );
+  await runPlan(gpu, [dispatch]);
+  // Same operations in the same order; only f32 vs f64 rounding of the twin differs.
+  assertClose(await readFloats(gpu, advB), adv, { atol: 1e-5, rtol: 1e-5, name: "advantages" });
+  assertClose(await readFloats(gpu, retB), ret, { atol: 1e-5, rtol: 1e-5, name: "returns" });
+});
