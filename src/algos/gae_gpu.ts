@@ -29,7 +29,7 @@ export interface GaeBuffers {
 }
 
 /** Records GAE over a T × N rollout: one invocation per env. */
-export function recordGae(
+export async function recordGae(
   gpu: Gpu,
   buffers: GaeBuffers,
   params: GaeParams,
@@ -45,7 +45,7 @@ export function recordGae(
     "gae",
   );
   const b = buffers;
-  return makeDispatch(gpu, "gae", "main", [
+  return await makeDispatch(gpu, "gae", "main", [
     uniform,
     b.rewards,
     b.values,

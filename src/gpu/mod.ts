@@ -10,3 +10,4 @@ export * from "./buffers.ts";
 export * from "./pipelines.ts";
 export * from "./plan.ts";
 export * from "./timing.ts";
+export * from "./copy.ts";

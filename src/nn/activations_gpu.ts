@@ -10,7 +10,7 @@ import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
 import { type Activation, ACTIVATIONS, checkActivation } from "./activations.ts";
 
 /** Records y = act(x) over `n` elements. */
-export function recordActivationForward(
+export async function recordActivationForward(
   gpu: Gpu,
   act: Activation,
   x: BufferRange,
@@ -19,13 +19,13 @@ export function recordActivationForward(
 ): Promise<Dispatch> {
   checkActivation(act);
   const params = createUniformBuffer(gpu, new ParamWriter().u32(n).bytes(), `${act}.forward`);
-  return makeDispatch(gpu, "activations", "forward", [params, x, y], grid1d(n), {
+  return await makeDispatch(gpu, "activations", "forward", [params, x, y], grid1d(n), {
     ACT: ACTIVATIONS[act],
   });
 }
 
 /** Records dx = dy · act'(from y) over `n` elements. */
-export function recordActivationBackward(
+export async function recordActivationBackward(
   gpu: Gpu,
   act: Activation,
   y: BufferRange,
@@ -35,7 +35,7 @@ export function recordActivationBackward(
 ): Promise<Dispatch> {
   checkActivation(act);
   const params = createUniformBuffer(gpu, new ParamWriter().u32(n).bytes(), `${act}.backward`);
-  return makeDispatch(gpu, "activations", "backward", [params, y, dx, dy], grid1d(n), {
+  return await makeDispatch(gpu, "activations", "backward", [params, y, dx, dy], grid1d(n), {
     ACT: ACTIVATIONS[act],
   });
 }

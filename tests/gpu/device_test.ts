@@ -67,3 +67,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   const expected = Array.from({ length: n }, (_, i) => randU32(123456789 + i * 7, i, i * 3 + 1));
   assert.deepEqual([...got], expected);
 });
+
+gpuTest("copy: words land at the destination offset; bad ranges are refused", async (gpu) => {
+  const { recordCopy } = await import("../../src/gpu/copy.ts");
+  const src = createStorageBuffer(gpu, new Uint32Array(Array.from({ length: 300 }, (_, i) => i)));
+  const dst = createStorageBuffer(gpu, new Uint32Array(600), "dst");
+  await runPlan(gpu, [await recordCopy(gpu, src, dst, 290, 7, 301)]);
+  const got = await readU32(gpu, dst);
+  const expected = new Uint32Array(600);
+  for (let i = 0; i < 290; i++) expected[301 + i] = 7 + i;
+  assert.deepEqual([...got], [...expected]);
+  await assert.rejects(() => recordCopy(gpu, src, dst, 290, 0, 400), /destination dst holds 600/);
+});
