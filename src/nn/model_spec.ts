@@ -125,7 +125,9 @@ export function resolveLayers(spec: NetSpec): ResolvedLayer[] {
 /** Features the head reads (the body's output size). */
 export function bodyOutputSize(spec: NetSpec): number {
   const layers = resolveLayers(spec);
-  return layers.length === 0 ? sizeOf(spec.input.shape) : sizeOf(layers[layers.length - 1].outShape);
+  return layers.length === 0
+    ? sizeOf(spec.input.shape)
+    : sizeOf(layers[layers.length - 1].outShape);
 }
 
 /** Number of policy outputs per sample: action count, or the Gaussian's mean size. */

@@ -1,0 +1,115 @@
+/**
+ * Env throughput: env-steps per second of each env on the GPU (many steps recorded into one
+ * submit, timed with `timePlan`) and on the CPU twin. Run:
+ * `deno run -A bench/envs.ts` (writes bench/results/envs.json).
+ *
+ * @module
+ */
+
+import type { Gpu } from "../src/gpu/device.ts";
+import { openGpu } from "../src/gpu/device.ts";
+import { writeBuffer } from "../src/gpu/buffers.ts";
+import type { Plan } from "../src/gpu/plan.ts";
+import { timePlan } from "../src/gpu/timing.ts";
+import { envSpec, makeCpuEnv, makeGpuEnv } from "../src/envs/registry.ts";
+import { actionWords } from "../src/envs/gpu_env.ts";
+import { makeRng } from "../src/util/rng.ts";
+
+/** One benchmark measurement (declared here until a shared bench type exists). */
+export interface BenchRow {
+  /** Benchmark family, "envs". */
+  group: string;
+  /** Env name. */
+  name: string;
+  /** Which form ran. */
+  backend: "webgpu" | "cpu";
+  /** Configuration, e.g. "N=1024". */
+  shape: string;
+  /** The measured throughput. */
+  value: number;
+  /** Unit of `value`, "env-steps/s". */
+  unit: string;
+}
+
+function randomActions(name: string, n: number, seed: number): Int32Array | Float32Array {
+  const spec = envSpec(name);
+  const rng = makeRng(seed, 1);
+  const size = n * actionWords(spec);
+  if (spec.action.kind === "discrete") {
+    const k = spec.action.n;
+    return Int32Array.from({ length: size }, () => rng.int(k));
+  }
+  const { low, high } = spec.action;
+  return Float32Array.from({ length: size }, () => rng.uniform(low, high));
+}
+
+/**
+ * Measures env-steps/s for every env in `names` and every number of copies in `sizes`:
+ * `steps` steps per measurement on the CPU twin, and on the GPU (when `gpu` is given) the
+ * step plan repeated `steps` times in one compute pass (fixed random actions).
+ */
+export async function benchEnvs(
+  opts: { gpu?: Gpu; names: string[]; sizes: number[]; steps: number },
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const name of opts.names) {
+    for (const n of opts.sizes) {
+      const actions = randomActions(name, n, 7);
+      const cpu = makeCpuEnv(name, n);
+      cpu.reset(1);
+      cpu.step(actions); // warm-up
+      const t0 = performance.now();
+      for (let t = 0; t < opts.steps; t++) cpu.step(actions);
+      const cpuSeconds = (performance.now() - t0) / 1000;
+      rows.push({
+        group: "envs",
+        name,
+        backend: "cpu",
+        shape: `N=${n}`,
+        value: (n * opts.steps) / cpuSeconds,
+        unit: "env-steps/s",
+      });
+      if (opts.gpu) {
+        const env = await makeGpuEnv(opts.gpu, name, n);
+        await env.reset(1);
+        writeBuffer(opts.gpu, env.buffers.actions, actions);
+        const plan: Plan = env.stepPlan();
+        const timing = await timePlan(opts.gpu, plan, opts.steps, 2);
+        const ms = timing.gpuMs ?? timing.wallMs;
+        rows.push({
+          group: "envs",
+          name,
+          backend: "webgpu",
+          shape: `N=${n}`,
+          value: n / (ms / 1000),
+          unit: "env-steps/s",
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+if (import.meta.main) {
+  const gpu = (await openGpu()) ?? undefined;
+  const big = gpu && !gpu.isFallback;
+  const rows = await benchEnvs({
+    gpu,
+    names: ["catch", "cartpole", "pendulum"],
+    sizes: big ? [1024, 16384, 262144] : [64, 1024],
+    steps: big ? 500 : 50,
+  });
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(9)} ${r.backend.padEnd(7)} ${r.shape.padEnd(9)} ${
+        r.value.toExponential(3)
+      } ${r.unit}`,
+    );
+  }
+  const device = gpu ? gpu.description : "none";
+  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
+  await Deno.writeTextFile(
+    new URL("./results/envs.json", import.meta.url),
+    JSON.stringify({ device, date: new Date().toISOString(), rows }, null, 2) + "\n",
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * Matmul throughput: the WGSL kernels (both paths, timed with `timePlan`) and the TypeScript
+ * twin (wall time), on square fp32 products C[s,s] = A[s,s]·B[s,s], in GFLOP/s (2·s³ flops).
+ *
+ * Run: `deno run -A bench/matmul.ts [--sizes 256,512] [--cpu-sizes 128,256]`. Prints a table
+ * and writes `bench/results/matmul.json`. On a software adapter (llvmpipe) keep sizes ≤ 512.
+ *
+ * @module
+ */
+
+import { type Gpu, openGpu } from "../src/gpu/device.ts";
+import { createStorageBuffer } from "../src/gpu/buffers.ts";
+import { timePlan } from "../src/gpu/timing.ts";
+import { matmul } from "../src/nn/linear.ts";
+import { chooseMatmulPath, type MatmulPath, recordMatmul } from "../src/nn/linear_gpu.ts";
+
+/** One measured figure. */
+export interface BenchRow {
+  /** Benchmark family, e.g. "matmul". */
+  group: string;
+  /** What was measured, e.g. "A·B big kernel". */
+  name: string;
+  /** Where it ran. */
+  backend: "webgpu" | "cpu";
+  /** Problem shape, e.g. "512x512x512" (m×n×k). */
+  shape: string;
+  /** The figure. */
+  value: number;
+  /** Its unit, e.g. "GFLOP/s". */
+  unit: string;
+}
+
+function randomFloats(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+const gflops = (s: number, ms: number) => (2 * s * s * s) / (ms * 1e6);
+
+/**
+ * Measures square matmuls of each size in `sizes` on the GPU (when `gpu` is given; both
+ * kernels, and which one the recorder picks by default is named) and of each of `cpuSizes`
+ * (default: the sizes up to 512) on the CPU twin.
+ */
+export async function benchMatmul(
+  opts: { gpu?: Gpu; sizes: number[]; cpuSizes?: number[]; repeats?: number },
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const { gpu, sizes } = opts;
+  if (gpu) {
+    for (const s of sizes) {
+      const a = createStorageBuffer(gpu, randomFloats(s * s, 1), "bench a");
+      const b = createStorageBuffer(gpu, randomFloats(s * s, 2), "bench b");
+      const c = createStorageBuffer(gpu, s * s * 4, "bench c");
+      // Fewer repeats for long problems: ~0.1 s of work at 20 TFLOP/s; 2 on a software adapter.
+      const repeats = opts.repeats ??
+        (gpu.isFallback ? 2 : Math.max(3, Math.min(50, Math.round(2e12 / (2 * s ** 3)))));
+      for (const path of ["small", "big"] as MatmulPath[]) {
+        const plan = await recordMatmul(gpu, { a, b, c, m: s, n: s, k: s, path });
+        const t = await timePlan(gpu, plan, repeats, 1);
+        const chosen = chooseMatmulPath(s, s, s) === path ? " (default)" : "";
+        rows.push({
+          group: "matmul",
+          name: `A·B ${path} kernel${chosen}`,
+          backend: "webgpu",
+          shape: `${s}x${s}x${s}`,
+          value: gflops(s, t.gpuMs ?? t.wallMs),
+          unit: "GFLOP/s",
+        });
+      }
+      a.destroy();
+      b.destroy();
+      c.destroy();
+    }
+  }
+  for (const s of opts.cpuSizes ?? sizes.filter((x) => x <= 512)) {
+    const a = randomFloats(s * s, 1);
+    const b = randomFloats(s * s, 2);
+    const c = new Float32Array(s * s);
+    for (const [label, transB] of [["A·B", false], ["A·Bᵀ", true]] as const) {
+      matmul(a, b, c, s, s, s, { transB }); // warm up the JIT
+      let reps = 0;
+      const t0 = performance.now();
+      do {
+        matmul(a, b, c, s, s, s, { transB });
+        reps++;
+      } while (performance.now() - t0 < 300);
+      const ms = (performance.now() - t0) / reps;
+      rows.push({
+        group: "matmul",
+        name: `${label} twin`,
+        backend: "cpu",
+        shape: `${s}x${s}x${s}`,
+        value: gflops(s, ms),
+        unit: "GFLOP/s",
+      });
+    }
+  }
+  return rows;
+}
+
+function parseList(flag: string): number[] | undefined {
+  const i = Deno.args.indexOf(flag);
+  if (i < 0) return undefined;
+  const list = (Deno.args[i + 1] ?? "").split(",").map(Number);
+  if (list.some((x) => !Number.isInteger(x) || x < 1)) {
+    throw new RangeError(`${flag}: expected a comma-separated list of positive integers`);
+  }
+  return list;
+}
+
+if (import.meta.main) {
+  const gpu = (await openGpu()) ?? undefined;
+  const software = !gpu || gpu.isFallback;
+  const sizes = parseList("--sizes") ?? (software ? [256, 512] : [1024, 2048, 4096]);
+  const cpuSizes = parseList("--cpu-sizes") ?? [128, 256, 512];
+  console.log(
+    `adapter: ${gpu ? gpu.description : "none"}; timing: ${
+      gpu?.hasTimestamps ? "timestamps" : "wall clock"
+    }`,
+  );
+  const rows = await benchMatmul({ gpu, sizes, cpuSizes });
+  console.table(rows.map((r) => ({ ...r, value: Number(r.value.toFixed(2)) })));
+  const out = new URL("./results/matmul.json", import.meta.url);
+  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
+  await Deno.writeTextFile(
+    out,
+    JSON.stringify(
+      { adapter: gpu?.description ?? null, date: new Date().toISOString(), rows },
+      null,
+      2,
+    ) +
+      "\n",
+  );
+  console.log(`wrote ${out.pathname}`);
+}

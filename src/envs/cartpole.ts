@@ -1,0 +1,253 @@
+/**
+ * CartPole-v1 (Barto, Sutton & Anderson 1983) with Gymnasium's constants and Euler
+ * integration, in Q16.16 fixed point so the GPU and the CPU agree bit for bit. Action 0
+ * pushes the cart left, 1 right (10 N); reward 1 every step (the terminal one included);
+ * terminated when |x| > 2.4 m or |θ| > 12°; truncated after `maxEpisodeSteps` (500) steps.
+ * Start state uniform in [−0.05, 0.05) per variable. Observation f32 [x, ẋ, θ, θ̇]
+ * (m, m/s, rad, rad/s), exact conversions of the fixed-point state.
+ *
+ * The fixed-point trajectory follows the float64 dynamics to within about 1e-3 over dozens
+ * of steps (tested). This module is the twin of `shaders/envs/cartpole.wgsl` (same names,
+ * same order) and the one definition of the constants, passed to the shader as pipeline
+ * constants by {@link cartPoleKernel}.
+ *
+ * @module
+ */
+
+import { blankFrame, checkRenderIndex, fillDisc, fillRect, thickLine } from "./draw.ts";
+import {
+  clearEpisodeRing,
+  createEpisodeRing,
+  decodeEpisodeRing,
+  recordEpisode,
+} from "./episodes.ts";
+import { fx, fxCos, fxDiv, fxMul, fxRand, fxSin, fxToF32, idiv } from "./fixed.ts";
+import type { GpuEnvKernel } from "./gpu_env.ts";
+import { checkNumEnvs, checkOptionKeys, intOption } from "./options.ts";
+import type { CpuVecEnv, EnvSpec, Frame } from "./types.ts";
+
+/** Options of CartPole. */
+export interface CartPoleOptions {
+  /** Time limit in steps (default 500, allowed 1..1,000,000). */
+  readonly maxEpisodeSteps?: number;
+}
+
+/** Option names of CartPole, for validation. */
+export const CARTPOLE_OPTION_KEYS: readonly string[] = ["maxEpisodeSteps"];
+
+/** The physical constants of CartPole-v1 (SI units), as Gymnasium defines them. */
+export const CARTPOLE_PHYSICS = {
+  gravity: 9.8,
+  massCart: 1.0,
+  massPole: 0.1,
+  /** Half the pole's length (m). */
+  length: 0.5,
+  forceMag: 10.0,
+  /** Seconds per step. */
+  tau: 0.02,
+  xThreshold: 2.4,
+  /** 12° in radians. */
+  thetaThreshold: (12 * 2 * Math.PI) / 360,
+  initBound: 0.05,
+} as const;
+
+const P = CARTPOLE_PHYSICS;
+
+/** The constants in Q16.16, as passed to `shaders/envs/cartpole.wgsl` (without MAX_STEPS). */
+export const CARTPOLE_FX: Readonly<Record<string, number>> = {
+  GRAVITY: fx(P.gravity),
+  MASSPOLE: fx(P.massPole),
+  TOTAL_MASS: fx(P.massPole + P.massCart),
+  LENGTH: fx(P.length),
+  POLEMASS_LENGTH: fx(P.massPole * P.length),
+  FORCE_MAG: fx(P.forceMag),
+  FOUR_THIRDS: fx(4 / 3),
+  TAU_DIV: Math.round(1 / P.tau), // 50: tau = 1/50 s exactly, applied as an integer division
+  X_LIMIT: fx(P.xThreshold),
+  THETA_LIMIT: fx(P.thetaThreshold),
+  INIT_BOUND: fx(P.initBound),
+};
+
+/** Default time limit in steps. */
+export const CARTPOLE_MAX_STEPS = 500;
+
+/** State words per copy (i32, struct-of-arrays): x, ẋ, θ, θ̇ (Q16.16), steps, RNG counter. */
+export const CARTPOLE_STATE_WORDS = 6;
+const X = 0;
+const X_DOT = 1;
+const THETA = 2;
+const THETA_DOT = 3;
+const STEPS = 4;
+const COUNTER = 5;
+
+/** Validated CartPole options with defaults filled in. */
+export function checkCartPoleOptions(options?: CartPoleOptions): Required<CartPoleOptions> {
+  const o = checkOptionKeys("cartpole", options, CARTPOLE_OPTION_KEYS);
+  return {
+    maxEpisodeSteps: intOption("cartpole", o, "maxEpisodeSteps", CARTPOLE_MAX_STEPS, 1, 1e6),
+  };
+}
+
+/** The spec of CartPole: obs f32 [4], 2 discrete actions, time limit. */
+export function cartPoleSpec(options?: CartPoleOptions): EnvSpec {
+  const { maxEpisodeSteps } = checkCartPoleOptions(options);
+  return {
+    name: "cartpole",
+    obs: { shape: [4], dtype: "f32" },
+    action: { kind: "discrete", n: 2 },
+    maxEpisodeSteps,
+  };
+}
+
+/** The GPU kernel description of CartPole for `makeGpuEnvFromKernel` (src/envs/gpu_env.ts). */
+export function cartPoleKernel(options?: CartPoleOptions): GpuEnvKernel {
+  const { maxEpisodeSteps } = checkCartPoleOptions(options);
+  return {
+    spec: cartPoleSpec(options),
+    shader: "envs/cartpole",
+    stateWords: CARTPOLE_STATE_WORDS,
+    constants: { ...CARTPOLE_FX, MAX_STEPS: maxEpisodeSteps },
+  };
+}
+
+/** One fixed-point Euler step of the dynamics (Q16.16 in and out); `push` is 0 or 1. */
+export function cartPoleDynamics(
+  s: { x: number; xDot: number; theta: number; thetaDot: number },
+  push: number,
+): { x: number; xDot: number; theta: number; thetaDot: number } {
+  const C = CARTPOLE_FX;
+  const force = push === 1 ? C.FORCE_MAG : -C.FORCE_MAG;
+  const costheta = fxCos(s.theta);
+  const sintheta = fxSin(s.theta);
+  const temp = fxDiv(
+    (force + fxMul(fxMul(C.POLEMASS_LENGTH, fxMul(s.thetaDot, s.thetaDot)), sintheta)) | 0,
+    C.TOTAL_MASS,
+  );
+  const thetaacc = fxDiv(
+    (fxMul(C.GRAVITY, sintheta) - fxMul(costheta, temp)) | 0,
+    fxMul(
+      C.LENGTH,
+      (C.FOUR_THIRDS - fxDiv(fxMul(C.MASSPOLE, fxMul(costheta, costheta)), C.TOTAL_MASS)) | 0,
+    ),
+  );
+  const xacc = (temp - fxDiv(fxMul(fxMul(C.POLEMASS_LENGTH, thetaacc), costheta), C.TOTAL_MASS)) |
+    0;
+  return {
+    x: (s.x + idiv(s.xDot, C.TAU_DIV)) | 0,
+    xDot: (s.xDot + idiv(xacc, C.TAU_DIV)) | 0,
+    theta: (s.theta + idiv(s.thetaDot, C.TAU_DIV)) | 0,
+    thetaDot: (s.thetaDot + idiv(thetaacc, C.TAU_DIV)) | 0,
+  };
+}
+
+/** The CPU form (twin) of `numEnvs` copies of CartPole. Call `reset(seed)` before stepping. */
+export function makeCartPoleCpu(numEnvs: number, options?: CartPoleOptions): CpuVecEnv {
+  const n = checkNumEnvs("cartpole", numEnvs);
+  const { maxEpisodeSteps: MAX_STEPS } = checkCartPoleOptions(options);
+  const spec = cartPoleSpec(options);
+  const { X_LIMIT, THETA_LIMIT, INIT_BOUND } = CARTPOLE_FX;
+  const state = new Int32Array(n * CARTPOLE_STATE_WORDS);
+  const obs = new Float32Array(n * 4);
+  const reward = new Float32Array(n);
+  const terminated = new Uint8Array(n);
+  const truncated = new Uint8Array(n);
+  const ring = createEpisodeRing();
+  let seed = 0;
+  const st = (k: number, i: number) => k * n + i;
+
+  function spawn(i: number): void {
+    const c = state[st(COUNTER, i)] >>> 0;
+    state[st(X, i)] = fxRand(seed, i, c, -INIT_BOUND, INIT_BOUND);
+    state[st(X_DOT, i)] = fxRand(seed, i, (c + 1) >>> 0, -INIT_BOUND, INIT_BOUND);
+    state[st(THETA, i)] = fxRand(seed, i, (c + 2) >>> 0, -INIT_BOUND, INIT_BOUND);
+    state[st(THETA_DOT, i)] = fxRand(seed, i, (c + 3) >>> 0, -INIT_BOUND, INIT_BOUND);
+    state[st(STEPS, i)] = 0;
+    state[st(COUNTER, i)] = (c + 4) | 0;
+  }
+
+  function writeObs(i: number): void {
+    obs[4 * i] = fxToF32(state[st(X, i)]);
+    obs[4 * i + 1] = fxToF32(state[st(X_DOT, i)]);
+    obs[4 * i + 2] = fxToF32(state[st(THETA, i)]);
+    obs[4 * i + 3] = fxToF32(state[st(THETA_DOT, i)]);
+  }
+
+  return {
+    spec,
+    numEnvs: n,
+    obs,
+    reward,
+    terminated,
+    truncated,
+    reset(s: number): void {
+      seed = s >>> 0;
+      clearEpisodeRing(ring);
+      for (let i = 0; i < n; i++) {
+        state[st(COUNTER, i)] = 0;
+        spawn(i);
+        writeObs(i);
+        reward[i] = 0;
+        terminated[i] = 0;
+        truncated[i] = 0;
+      }
+    },
+    step(actions: Int32Array | Float32Array): void {
+      if (actions.length !== n) {
+        throw new RangeError(
+          `env cartpole: actions has ${actions.length} elements, expected ${n}`,
+        );
+      }
+      for (let i = 0; i < n; i++) {
+        const a = actions[i];
+        if (a !== 0 && a !== 1) {
+          throw new RangeError(`env cartpole: action of copy ${i} is ${a}; allowed: 0 or 1`);
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const next = cartPoleDynamics({
+          x: state[st(X, i)],
+          xDot: state[st(X_DOT, i)],
+          theta: state[st(THETA, i)],
+          thetaDot: state[st(THETA_DOT, i)],
+        }, actions[i]);
+        const steps = state[st(STEPS, i)] + 1;
+        state[st(X, i)] = next.x;
+        state[st(X_DOT, i)] = next.xDot;
+        state[st(THETA, i)] = next.theta;
+        state[st(THETA_DOT, i)] = next.thetaDot;
+        state[st(STEPS, i)] = steps;
+        const term = next.x < -X_LIMIT || next.x > X_LIMIT || next.theta < -THETA_LIMIT ||
+          next.theta > THETA_LIMIT;
+        const trunc = !term && steps >= MAX_STEPS;
+        if (term || trunc) {
+          recordEpisode(ring, steps, steps);
+          spawn(i);
+        }
+        writeObs(i);
+        reward[i] = 1;
+        terminated[i] = term ? 1 : 0;
+        truncated[i] = trunc ? 1 : 0;
+      }
+    },
+    episodeStats: () => decodeEpisodeRing(ring.words),
+    render(index: number): Frame {
+      checkRenderIndex("cartpole", index, n);
+      const W = 300;
+      const H = 200;
+      const frame = blankFrame(W, H, [255, 255, 255]);
+      const scale = W / (2 * P.xThreshold);
+      const x = fxToF32(state[st(X, index)]);
+      const theta = fxToF32(state[st(THETA, index)]);
+      const cartY = H * 0.7;
+      const cx = W / 2 + x * scale;
+      fillRect(frame, 0, cartY + 12, W, cartY + 13, [0, 0, 0]);
+      fillRect(frame, cx - 25, cartY - 15, cx + 25, cartY + 12, [40, 40, 40]);
+      const poleLen = scale * 2 * P.length;
+      const tipX = cx + Math.sin(theta) * poleLen;
+      const tipY = cartY - 15 - Math.cos(theta) * poleLen;
+      thickLine(frame, cx, cartY - 15, tipX, tipY, 8, [202, 152, 101]);
+      fillDisc(frame, cx, cartY - 15, 4, [129, 132, 203]);
+      return frame;
+    },
+  };
+}

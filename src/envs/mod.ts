@@ -1,0 +1,15 @@
+/**
+ * Environments: vectorised N copies stepped in lockstep, each as a GPU kernel family with a
+ * bit-exact TypeScript twin; a registry by name; rendering to PNG and GIF.
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./registry.ts";
+export * from "./render.ts";
+export * from "./episodes.ts";
+export * from "./gpu_env.ts";
+export * from "./catch.ts";
+export * from "./cartpole.ts";
+export * from "./pendulum.ts";

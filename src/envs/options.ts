@@ -1,0 +1,59 @@
+/**
+ * Validation of env options at the door: each error is a RangeError naming the env, the
+ * option, the value and what is allowed. Used by every env module and the registry.
+ *
+ * @module
+ */
+
+/** Throws unless `numEnvs` is an integer ≥ 1. */
+export function checkNumEnvs(env: string, numEnvs: unknown): number {
+  if (typeof numEnvs !== "number" || !Number.isInteger(numEnvs) || numEnvs < 1) {
+    throw new RangeError(
+      `env ${env}: numEnvs must be an integer >= 1, got ${JSON.stringify(numEnvs)}`,
+    );
+  }
+  return numEnvs;
+}
+
+/** Throws when `options` is not a plain object or has a key outside `allowed`. */
+export function checkOptionKeys(
+  env: string,
+  options: unknown,
+  allowed: readonly string[],
+): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new RangeError(`env ${env}: options must be an object, got ${JSON.stringify(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new RangeError(
+        `env ${env}: unknown option "${key}"; allowed: ${
+          allowed.length ? allowed.join(", ") : "(none)"
+        }`,
+      );
+    }
+  }
+  return options as Record<string, unknown>;
+}
+
+/** The integer option `key` of `options` (or `fallback` when absent), checked in [min, max]. */
+export function intOption(
+  env: string,
+  options: Record<string, unknown>,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `env ${env}: option ${key} = ${
+        JSON.stringify(value)
+      }; allowed: an integer in [${min}, ${max}]`,
+    );
+  }
+  return value;
+}

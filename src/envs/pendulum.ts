@@ -1,0 +1,227 @@
+/**
+ * Pendulum-v1 (Gymnasium): swing a rod up and hold it there with a continuous torque in
+ * [−2, 2] N·m (clipped by the env). θ = 0 is upright. Reward
+ * −(θ_norm² + 0.1·θ̇² + 0.001·u²) of the state before the step; θ̇ is clipped to ±8 rad/s;
+ * dt 0.05 s, g 10, m 1, l 1; truncated after `maxEpisodeSteps` (200), never terminated.
+ * Start θ uniform in [−π, π), θ̇ in [−1, 1). Observation f32 [cos θ, sin θ, θ̇].
+ *
+ * Physics in Q16.16 fixed point so the GPU and the CPU agree bit for bit: the f32 action is
+ * quantised exactly (clamp, then floor(u·2^16)); the reward and the return are computed in
+ * fixed point and converted exactly. θ is kept wrapped in [−π, π). This module is the twin
+ * of `shaders/envs/pendulum.wgsl` (same names, same order) and the one definition of the
+ * constants, passed to the shader as pipeline constants by {@link pendulumKernel}.
+ *
+ * @module
+ */
+
+import { blankFrame, checkRenderIndex, fillDisc, thickLine } from "./draw.ts";
+import {
+  clearEpisodeRing,
+  createEpisodeRing,
+  decodeEpisodeRing,
+  recordEpisode,
+} from "./episodes.ts";
+import { fx, FX_PI, fxCos, fxMul, fxRand, fxSin, fxToF32, fxWrapAngle, idiv } from "./fixed.ts";
+import type { GpuEnvKernel } from "./gpu_env.ts";
+import { checkNumEnvs, checkOptionKeys, intOption } from "./options.ts";
+import type { CpuVecEnv, EnvSpec, Frame } from "./types.ts";
+
+/** Options of Pendulum. */
+export interface PendulumOptions {
+  /** Time limit in steps (default 200, allowed 1..1,000,000). */
+  readonly maxEpisodeSteps?: number;
+}
+
+/** Option names of Pendulum, for validation. */
+export const PENDULUM_OPTION_KEYS: readonly string[] = ["maxEpisodeSteps"];
+
+/** The physical constants of Pendulum-v1 (SI units), as Gymnasium defines them. */
+export const PENDULUM_PHYSICS = {
+  maxSpeed: 8,
+  maxTorque: 2,
+  dt: 0.05,
+  g: 10,
+  m: 1,
+  l: 1,
+  speedCost: 0.1,
+  torqueCost: 0.001,
+  initSpeed: 1,
+} as const;
+
+const P = PENDULUM_PHYSICS;
+
+/** The constants as passed to `shaders/envs/pendulum.wgsl` (Q16.16 or exact divisors). */
+export const PENDULUM_FX: Readonly<Record<string, number>> = {
+  MAX_SPEED: fx(P.maxSpeed),
+  MAX_TORQUE: P.maxTorque,
+  DT_DIV: Math.round(1 / P.dt), // 20
+  GRAV_COEF: fx((3 * P.g) / (2 * P.l)),
+  TORQUE_COEF: fx(3 / (P.m * P.l * P.l)),
+  SPEED_COST_DIV: Math.round(1 / P.speedCost), // 10
+  TORQUE_COST_DIV: Math.round(1 / P.torqueCost), // 1000
+  INIT_SPEED: fx(P.initSpeed),
+};
+
+/** Default time limit in steps. */
+export const PENDULUM_MAX_STEPS = 200;
+
+/** State words per copy (i32, struct-of-arrays): θ, θ̇ (Q16.16), steps, RNG counter, return. */
+export const PENDULUM_STATE_WORDS = 5;
+const THETA = 0;
+const THETA_DOT = 1;
+const STEPS = 2;
+const COUNTER = 3;
+const RET = 4;
+
+/** Validated Pendulum options with defaults filled in. */
+export function checkPendulumOptions(options?: PendulumOptions): Required<PendulumOptions> {
+  const o = checkOptionKeys("pendulum", options, PENDULUM_OPTION_KEYS);
+  return {
+    maxEpisodeSteps: intOption("pendulum", o, "maxEpisodeSteps", PENDULUM_MAX_STEPS, 1, 1e6),
+  };
+}
+
+/** The spec of Pendulum: obs f32 [3], a box action of 1 float in [−2, 2], time limit. */
+export function pendulumSpec(options?: PendulumOptions): EnvSpec {
+  const { maxEpisodeSteps } = checkPendulumOptions(options);
+  return {
+    name: "pendulum",
+    obs: { shape: [3], dtype: "f32" },
+    action: { kind: "box", size: 1, low: -P.maxTorque, high: P.maxTorque },
+    maxEpisodeSteps,
+  };
+}
+
+/** The GPU kernel description of Pendulum for `makeGpuEnvFromKernel` (src/envs/gpu_env.ts). */
+export function pendulumKernel(options?: PendulumOptions): GpuEnvKernel {
+  const { maxEpisodeSteps } = checkPendulumOptions(options);
+  return {
+    spec: pendulumSpec(options),
+    shader: "envs/pendulum",
+    stateWords: PENDULUM_STATE_WORDS,
+    constants: { ...PENDULUM_FX, MAX_STEPS: maxEpisodeSteps },
+  };
+}
+
+/** The action in Q16.16: clamp to [−2, 2], scale by 2^16, floor (exact; twin of the WGSL). */
+export function quantizeTorque(a: number): number {
+  const m = PENDULUM_FX.MAX_TORQUE;
+  return Math.floor(Math.min(Math.max(Math.fround(a), -m), m) * 65536) | 0;
+}
+
+/** One fixed-point step (Q16.16 in and out): the new θ, θ̇ and the cost of the old state. */
+export function pendulumDynamics(
+  theta: number,
+  thetaDot: number,
+  u: number,
+): { theta: number; thetaDot: number; cost: number } {
+  const C = PENDULUM_FX;
+  const cost = (fxMul(theta, theta) + idiv(fxMul(thetaDot, thetaDot), C.SPEED_COST_DIV) +
+    idiv(fxMul(u, u), C.TORQUE_COST_DIV)) | 0;
+  let newThetaDot = (thetaDot +
+    idiv((fxMul(C.GRAV_COEF, fxSin(theta)) + fxMul(C.TORQUE_COEF, u)) | 0, C.DT_DIV)) | 0;
+  newThetaDot = Math.min(Math.max(newThetaDot, -C.MAX_SPEED), C.MAX_SPEED);
+  const newTheta = fxWrapAngle((theta + idiv(newThetaDot, C.DT_DIV)) | 0);
+  return { theta: newTheta, thetaDot: newThetaDot, cost };
+}
+
+/** The CPU form (twin) of `numEnvs` copies of Pendulum. Call `reset(seed)` before stepping. */
+export function makePendulumCpu(numEnvs: number, options?: PendulumOptions): CpuVecEnv {
+  const n = checkNumEnvs("pendulum", numEnvs);
+  const { maxEpisodeSteps: MAX_STEPS } = checkPendulumOptions(options);
+  const spec = pendulumSpec(options);
+  const { INIT_SPEED } = PENDULUM_FX;
+  const state = new Int32Array(n * PENDULUM_STATE_WORDS);
+  const obs = new Float32Array(n * 3);
+  const reward = new Float32Array(n);
+  const terminated = new Uint8Array(n);
+  const truncated = new Uint8Array(n);
+  const ring = createEpisodeRing();
+  let seed = 0;
+  const st = (k: number, i: number) => k * n + i;
+
+  function spawn(i: number): void {
+    const c = state[st(COUNTER, i)] >>> 0;
+    state[st(THETA, i)] = fxRand(seed, i, c, -FX_PI, FX_PI);
+    state[st(THETA_DOT, i)] = fxRand(seed, i, (c + 1) >>> 0, -INIT_SPEED, INIT_SPEED);
+    state[st(STEPS, i)] = 0;
+    state[st(RET, i)] = 0;
+    state[st(COUNTER, i)] = (c + 2) | 0;
+  }
+
+  function writeObs(i: number): void {
+    const theta = state[st(THETA, i)];
+    obs[3 * i] = fxToF32(fxCos(theta));
+    obs[3 * i + 1] = fxToF32(fxSin(theta));
+    obs[3 * i + 2] = fxToF32(state[st(THETA_DOT, i)]);
+  }
+
+  return {
+    spec,
+    numEnvs: n,
+    obs,
+    reward,
+    terminated,
+    truncated,
+    reset(s: number): void {
+      seed = s >>> 0;
+      clearEpisodeRing(ring);
+      for (let i = 0; i < n; i++) {
+        state[st(COUNTER, i)] = 0;
+        spawn(i);
+        writeObs(i);
+        reward[i] = 0;
+        terminated[i] = 0;
+        truncated[i] = 0;
+      }
+    },
+    step(actions: Int32Array | Float32Array): void {
+      if (actions.length !== n) {
+        throw new RangeError(
+          `env pendulum: actions has ${actions.length} elements, expected [${n}, 1]`,
+        );
+      }
+      for (let i = 0; i < n; i++) {
+        if (Number.isNaN(actions[i])) {
+          throw new RangeError(
+            `env pendulum: action of copy ${i} is NaN; allowed: a number (clipped to [${-P
+              .maxTorque}, ${P.maxTorque}])`,
+          );
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const u = quantizeTorque(actions[i]);
+        const next = pendulumDynamics(state[st(THETA, i)], state[st(THETA_DOT, i)], u);
+        const steps = state[st(STEPS, i)] + 1;
+        const ret = (state[st(RET, i)] - next.cost) | 0;
+        state[st(THETA, i)] = next.theta;
+        state[st(THETA_DOT, i)] = next.thetaDot;
+        state[st(STEPS, i)] = steps;
+        state[st(RET, i)] = ret;
+        const trunc = steps >= MAX_STEPS;
+        if (trunc) {
+          recordEpisode(ring, fxToF32(ret), steps);
+          spawn(i);
+        }
+        writeObs(i);
+        reward[i] = fxToF32(-next.cost | 0);
+        terminated[i] = 0;
+        truncated[i] = trunc ? 1 : 0;
+      }
+    },
+    episodeStats: () => decodeEpisodeRing(ring.words),
+    render(index: number): Frame {
+      checkRenderIndex("pendulum", index, n);
+      const S = 200;
+      const frame = blankFrame(S, S, [255, 255, 255]);
+      const theta = fxToF32(state[st(THETA, index)]);
+      const len = S * 0.4;
+      const tipX = S / 2 - Math.sin(theta) * len;
+      const tipY = S / 2 - Math.cos(theta) * len;
+      thickLine(frame, S / 2, S / 2, tipX, tipY, 16, [204, 77, 77]);
+      fillDisc(frame, tipX, tipY, 8, [204, 77, 77]);
+      fillDisc(frame, S / 2, S / 2, 4, [0, 0, 0]);
+      return frame;
+    },
+  };
+}
