@@ -1,0 +1,122 @@
+// Q-learning head: the TD loss on the taken actions with its gradient, and ε-greedy action
+// selection with per-row ε and the counter RNG. TS twin: src/nn/q_head.ts (same names).
+// Greedy selection is `greedy` of sample.wgsl (argmax, ties to the lowest index).
+//
+// loss, row b with a = actions[b], δ = targets[b] − q[b, a]:
+//   loss_b = ½·δ²;  dq[b, j] = scale·(q[b, a] − targets[b]) if j = a, else 0
+// Loss statistics (the 5-float layout of actor_critic.wgsl, reduced by its reduce_stats):
+//   0 scale·Σ q[b, a]   1 scale·Σ ½δ²   2 scale·Σ |δ|   3 total loss = [1]
+//   4 bad rows: δ not finite, or action outside [0, A) (clamped into range for dq)
+//
+// epsilon_greedy, row b, c = counter[0], stream = b + stream_offset:
+//   u = rand_unit(seed, stream, 2c);  r = rand_unit(seed, stream, 2c + 1)   (u32 wrap)
+//   action = u < epsilon[b] ? min(u32(r·A), A − 1) : argmax_j q[b, j] (ties to the lowest)
+
+#include "rng.wgsl"
+
+const WG: u32 = 64u;
+const LOSS_STATS: u32 = 5u;
+
+struct Params {
+  B: u32,
+  A: u32,
+  scale: f32,
+  seed: u32,
+  stream_offset: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+// ---- loss and epsilon_greedy ----
+@group(0) @binding(1) var<storage, read> q: array<f32>;              // [B, A]
+
+// ---- loss ----
+@group(0) @binding(2) var<storage, read> actions: array<i32>;        // [B]
+@group(0) @binding(3) var<storage, read> targets: array<f32>;        // [B]
+@group(0) @binding(4) var<storage, read_write> dq: array<f32>;       // [B, A]
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>; // [num_groups, 5]
+
+// ---- epsilon_greedy ----
+@group(0) @binding(2) var<storage, read> eg_epsilon: array<f32>;        // [B]
+@group(0) @binding(3) var<storage, read> eg_counter: array<u32>;        // [1]
+@group(0) @binding(4) var<storage, read_write> eg_actions: array<i32>;  // [B]
+
+var<workgroup> wg_terms: array<vec4<f32>, WG>;
+var<workgroup> wg_bad: array<f32, WG>;
+
+fn is_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
+
+fn row_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+// Tree-sums (terms, bad) over the 64 invocations of the workgroup into slot 0. Must be called
+// by every invocation (it contains barriers).
+fn workgroup_sum(lid: u32, terms: vec4<f32>, bad: f32) {
+  wg_terms[lid] = terms;
+  wg_bad[lid] = bad;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) {
+      wg_terms[lid] = wg_terms[lid] + wg_terms[lid + s];
+      wg_bad[lid] = wg_bad[lid] + wg_bad[lid + s];
+    }
+    workgroupBarrier();
+  }
+}
+
+@compute @workgroup_size(WG)
+fn loss(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+  let b = row_index(gid, nwg);
+  var terms = vec4<f32>(0.0);
+  var bad = 0.0;
+  if (b < p.B) {
+    let base = b * p.A;
+    let a_raw = actions[b];
+    let valid = a_raw >= 0 && a_raw < i32(p.A);
+    let a = u32(clamp(a_raw, 0, i32(p.A) - 1));
+    let qa = q[base + a];
+    let delta = targets[b] - qa;
+    for (var j = 0u; j < p.A; j++) {
+      dq[base + j] = select(0.0, p.scale * (-delta), j == a);
+    }
+    let td = 0.5 * delta * delta;
+    terms = p.scale * vec4<f32>(qa, td, abs(delta), td);
+    bad = select(0.0, 1.0, !valid || !is_finite(delta));
+  }
+  workgroup_sum(lid, terms, bad);
+  if (lid == 0u) {
+    let g = (wid.x + wid.y * nwg.x) * LOSS_STATS;
+    let t = wg_terms[0];
+    partials[g] = t.x;
+    partials[g + 1u] = t.y;
+    partials[g + 2u] = t.z;
+    partials[g + 3u] = t.w;
+    partials[g + 4u] = wg_bad[0];
+  }
+}
+
+@compute @workgroup_size(WG)
+fn epsilon_greedy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = row_index(gid, nwg);
+  if (b >= p.B) { return; }
+  let stream = b + p.stream_offset;
+  let c2 = 2u * eg_counter[0];
+  let u = rand_unit(p.seed, stream, c2);
+  var action = 0u;
+  if (u < eg_epsilon[b]) {
+    let r = rand_unit(p.seed, stream, c2 + 1u);
+    action = min(u32(r * f32(p.A)), p.A - 1u);
+  } else {
+    let base = b * p.A;
+    var best = q[base];
+    for (var j = 1u; j < p.A; j++) {
+      let v = q[base + j];
+      if (v > best) { best = v; action = j; }
+    }
+  }
+  eg_actions[b] = i32(action);
+}

@@ -1,0 +1,95 @@
+/**
+ * What the CPU and GPU forms of A2C share: the network for an env, the statistics of an
+ * iteration, the runner interface the training loop drives, and episode bookkeeping.
+ *
+ * @module
+ */
+
+import type { EnvSpec, EpisodeStats } from "../../envs/types.ts";
+import { a3cFeedForwardNet, a3cLstmNet, mlpNet, type NetSpec } from "../../nn/model_spec.ts";
+import type { A2cConfig } from "./config.ts";
+
+/**
+ * The network for an env: an MLP for vector observations (`net: auto|mlp`), the A3C paper's
+ * feed-forward conv net (`ff`, default for pixels) or the conv + LSTM net (`lstm`). Refuses a
+ * net that does not fit the observation, naming both.
+ */
+export function netForEnv(env: EnvSpec, config: Pick<A2cConfig, "net" | "hidden">): NetSpec {
+  const pixels = env.obs.shape.length === 3;
+  const head = env.action.kind === "discrete"
+    ? { kind: "categorical" as const, actions: env.action.n }
+    : { kind: "gaussian" as const, actionSize: env.action.size };
+  const net = config.net === "auto" ? (pixels && env.obs.dtype === "u8" ? "ff" : "mlp") : config.net;
+  if (net === "mlp") {
+    const inputs = env.obs.shape.reduce((a, b) => a * b, 1);
+    const spec = mlpNet(inputs, head, config.hidden);
+    return { ...spec, input: { shape: [inputs], dtype: env.obs.dtype } };
+  }
+  if (!pixels) {
+    throw new RangeError(
+      `net: ${net} needs [frames, height, width] pixel observations, but env ${env.name} ` +
+        `observes [${env.obs.shape.join(", ")}]; use net mlp`,
+    );
+  }
+  if (head.kind !== "categorical") {
+    throw new RangeError(`net: ${net} supports discrete actions only; env ${env.name} is continuous`);
+  }
+  const spec = net === "ff"
+    ? a3cFeedForwardNet(env.obs.shape, head.actions, env.obs.dtype)
+    : a3cLstmNet(env.obs.shape, head.actions, env.obs.dtype);
+  return spec;
+}
+
+/** Statistics of the training iterations since the last report. */
+export interface A2cReport {
+  /** Environment steps so far (all envs together). */
+  readonly steps: number;
+  /** Iterations so far. */
+  readonly iterations: number;
+  /** Episodes finished so far. */
+  readonly episodes: number;
+  /** Returns of the episodes finished since the previous report. */
+  readonly newReturns: Float32Array;
+  /** Lengths of those episodes, in agent steps. */
+  readonly newLengths: Uint32Array;
+  /** Policy loss of the last iteration (mean over the batch). */
+  readonly policyLoss: number;
+  /** Value loss ½(R − V)² of the last iteration (mean). */
+  readonly valueLoss: number;
+  /** Policy entropy of the last iteration (mean, nats). */
+  readonly entropy: number;
+  /** Global gradient norm before clipping, last iteration. */
+  readonly gradNorm: number;
+  /** Learning rate used by the last iteration. */
+  readonly learningRate: number;
+  /** True when a loss, gradient or parameter became NaN or infinite. */
+  readonly nonFinite: boolean;
+}
+
+/** One A2C learner on one backend, driven by the training loop. */
+export interface A2cRunner {
+  /** The network being trained. */
+  readonly net: NetSpec;
+  /** Number of parameters. */
+  readonly parameterCount: number;
+  /** Runs one iteration: T steps of N envs, GAE, one gradient step. Does not wait for the GPU. */
+  iterate(): void;
+  /** Statistics since the previous call (GPU: reads back, awaiting the GPU; call at intervals). */
+  report(): Promise<A2cReport>;
+  /** The current parameters, flat, in the layout order of the net's `paramSpecs`. */
+  getParams(): Promise<Float32Array>;
+  /** Replaces the parameters (for resume); the length must match. */
+  setParams(params: Float32Array): Promise<void>;
+  /** Releases GPU resources. */
+  dispose(): void;
+}
+
+/** Tracks how many of an env's finished episodes were already reported. */
+export function newEpisodes(
+  stats: EpisodeStats,
+  alreadySeen: number,
+): { returns: Float32Array; lengths: Uint32Array } {
+  const fresh = Math.min(stats.count - alreadySeen, stats.returns.length);
+  const from = stats.returns.length - fresh;
+  return { returns: stats.returns.slice(from), lengths: stats.lengths.slice(from) };
+}

@@ -1,0 +1,158 @@
+/**
+ * A2C on the CPU backend: the same iteration as the GPU form (`gpu.ts`), run by the
+ * TypeScript twins in the same order. Readable top to bottom: rollout, bootstrap, GAE,
+ * forward + backward on the T·N batch, clip, optimizer step.
+ *
+ * @module
+ */
+
+import { makeCpuEnv } from "../../envs/registry.ts";
+import type { CpuVecEnv } from "../../envs/types.ts";
+import { actorCriticLoss, LOSS_STATS, LossStat } from "../../nn/actor_critic.ts";
+import { paramSpecs, policyOutputs, sizeOf } from "../../nn/model_spec.ts";
+import {
+  makeCpuActivations,
+  netBackward,
+  netForward,
+  type TensorViews,
+  viewTensors,
+} from "../../nn/net_cpu.ts";
+import { makeOptimizerState, optimizerStep } from "../../nn/optim.ts";
+import { initParams, makeLayout } from "../../nn/params.ts";
+import { sampleCategorical } from "../../nn/sample.ts";
+import { computeGae } from "../gae.ts";
+import { type A2cReport, type A2cRunner, netForEnv, newEpisodes } from "./common.ts";
+import type { A2cConfig } from "./config.ts";
+import { a2cOptimizerConfig } from "./optimizer.ts";
+
+/** Builds the CPU form of A2C for a resolved config (envs reset from `config.seed`). */
+export function makeA2cCpu(config: A2cConfig): A2cRunner {
+  const { numEnvs: N, rolloutSteps: T } = config;
+  const env: CpuVecEnv = makeCpuEnv(config.env, N, config.envOptions);
+  const net = netForEnv(env.spec, config);
+  if (net.head.kind !== "categorical") {
+    throw new RangeError(`A2C on the CPU: env ${config.env} needs a categorical policy`);
+  }
+  const A = policyOutputs(net.head);
+  const layout = makeLayout(paramSpecs(net));
+  const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
+  const params = initParams(layout, config.seed);
+  const grads = new Float32Array(layout.size);
+  const pv: TensorViews = viewTensors(params, offsets, net);
+  const gv: TensorViews = viewTensors(grads, offsets, net);
+  const optConfig = a2cOptimizerConfig(config);
+  const optState = makeOptimizerState(optConfig, layout.size);
+  env.reset(config.seed);
+
+  const obsSize = sizeOf(env.spec.obs.shape);
+  const act = makeCpuActivations(net, N); // acting: batch N
+  const train = makeCpuActivations(net, T * N); // learning: batch T·N
+  // The rollout, time-major [T, N, ...].
+  const obs = env.obs instanceof Uint8Array
+    ? new Uint8Array(T * N * obsSize)
+    : new Float32Array(T * N * obsSize);
+  const actions = new Int32Array(T * N);
+  const rewards = new Float32Array(T * N);
+  const values = new Float32Array(T * N);
+  const terminated = new Uint8Array(T * N);
+  const truncated = new Uint8Array(T * N);
+  const lastValues = new Float32Array(N);
+  const advantages = new Float32Array(T * N);
+  const returns = new Float32Array(T * N);
+  const stepActions = new Int32Array(N);
+  const dLogits = new Float32Array(T * N * A);
+  const dValues = new Float32Array(T * N);
+  const lossStats = new Float32Array(LOSS_STATS);
+
+  let iterations = 0;
+  let counter = 0; // the sampling RNG's step counter (the GPU keeps it in a buffer)
+  let episodesSeen = 0;
+  let gradNorm = 0;
+  let learningRate = config.lr;
+  let nonFinite = false;
+
+  return {
+    net,
+    parameterCount: layout.size,
+    iterate() {
+      // 1. Rollout: T steps of N envs with the current policy.
+      for (let t = 0; t < T; t++) {
+        obs.set(env.obs, t * N * obsSize);
+        netForward(net, pv, env.obs, act);
+        values.set(act.value, t * N);
+        sampleCategorical({
+          logits: act.policy,
+          actions: stepActions,
+          B: N,
+          A,
+          seed: config.seed,
+          counter: counter++,
+        });
+        actions.set(stepActions, t * N);
+        env.step(stepActions);
+        rewards.set(env.reward, t * N);
+        terminated.set(env.terminated, t * N);
+        truncated.set(env.truncated, t * N);
+      }
+      // 2. Bootstrap from V(s_T) and compute GAE advantages and λ-returns.
+      netForward(net, pv, env.obs, act);
+      lastValues.set(act.value);
+      computeGae(
+        { rewards, values, terminated, truncated, lastValues },
+        { gamma: config.gamma, lambda: config.gaeLambda },
+        T,
+        N,
+        advantages,
+        returns,
+      );
+      // 3. Forward and backward on the whole T·N batch through the fused head.
+      netForward(net, pv, obs, train);
+      actorCriticLoss({
+        logits: train.policy,
+        values: train.value,
+        actions,
+        advantages,
+        returns,
+        dLogits,
+        dValues,
+        stats: lossStats,
+        B: T * N,
+        A,
+      }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef });
+      netBackward(net, pv, gv, obs, train, dLogits, dValues);
+      // 4. Clip the global gradient norm, anneal the learning rate, step the optimizer.
+      const step = optimizerStep(optConfig, optState, params, grads);
+      gradNorm = step.gradNorm;
+      learningRate = step.lr;
+      if (!Number.isFinite(gradNorm) || lossStats[LossStat.badRows] > 0) nonFinite = true;
+      iterations++;
+    },
+    report(): Promise<A2cReport> {
+      const stats = env.episodeStats();
+      const fresh = newEpisodes(stats, episodesSeen);
+      episodesSeen = stats.count;
+      return Promise.resolve({
+        steps: iterations * T * N,
+        iterations,
+        episodes: stats.count,
+        newReturns: fresh.returns,
+        newLengths: fresh.lengths,
+        policyLoss: lossStats[LossStat.policyLoss],
+        valueLoss: lossStats[LossStat.valueLoss],
+        entropy: lossStats[LossStat.entropy],
+        gradNorm,
+        learningRate,
+        nonFinite: nonFinite || params.some((p) => !Number.isFinite(p)),
+      });
+    },
+    getParams: () => Promise.resolve(params.slice()),
+    setParams(p: Float32Array) {
+      if (p.length !== params.length) {
+        throw new RangeError(`setParams: got ${p.length} floats, the net has ${params.length}`);
+      }
+      params.set(p);
+      return Promise.resolve();
+    },
+    dispose() {},
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The A2C training loop: builds the runner for the chosen backend, iterates until the step
+ * budget (or a target mean return), and reports at intervals. Statistics come back from the
+ * GPU only every `logEvery` iterations; nothing inside an iteration waits for the GPU.
+ *
+ * @module
+ */
+
+import { type BackendChoice, selectBackend } from "../../gpu/device.ts";
+import type { A2cReport, A2cRunner } from "./common.ts";
+import { type A2cConfig, resolveA2cConfig } from "./config.ts";
+import { makeA2cCpu } from "./cpu.ts";
+import { makeA2cGpu } from "./gpu.ts";
+
+/** A log record of the training loop, one per `logEvery` iterations. */
+export interface A2cLogRecord extends A2cReport {
+  /** Seconds since training started. */
+  readonly wallSeconds: number;
+  /** Mean return of the last 100 finished episodes (NaN before the first). */
+  readonly returnMean100: number;
+  /** Environment steps per second since the previous record. */
+  readonly stepsPerSecond: number;
+}
+
+/** Callbacks of {@link trainA2c}. */
+export interface A2cHooks {
+  /** Called with each log record; may save a checkpoint. */
+  onLog?(record: A2cLogRecord, runner: A2cRunner): void | Promise<void>;
+  /** Polled once per iteration: return true to stop early (e.g. on Ctrl-C). */
+  shouldStop?(): boolean;
+}
+
+/** Result of a training run. */
+export interface A2cResult {
+  /** The resolved config. */
+  readonly config: A2cConfig;
+  /** Which backend ran, and why. */
+  readonly backend: BackendChoice;
+  /** The last log record. */
+  readonly last: A2cLogRecord;
+  /** Why training stopped. */
+  readonly stopReason: "budget" | "target" | "stopped";
+  /** The runner (parameters can still be read; call dispose when done). */
+  readonly runner: A2cRunner;
+}
+
+/** Builds the A2C runner on the backend that `config.backend` selects. */
+export async function makeA2cRunner(
+  config: A2cConfig,
+): Promise<{ runner: A2cRunner; backend: BackendChoice }> {
+  const backend = await selectBackend(config.backend);
+  const runner = backend.backend === "webgpu"
+    ? await makeA2cGpu(backend.gpu!, config)
+    : makeA2cCpu(config);
+  return { runner, backend };
+}
+
+/**
+ * Trains A2C until `config.totalSteps` environment steps, or until the mean return of the
+ * last 100 episodes reaches `targetReturn` when given. A non-finite loss, gradient or
+ * parameter stops the run with an error (the caller's last checkpoint stays intact).
+ */
+export async function trainA2c(
+  overrides: Partial<A2cConfig>,
+  hooks: A2cHooks = {},
+  targetReturn?: number,
+  built?: { runner: A2cRunner; backend: BackendChoice },
+): Promise<A2cResult> {
+  const config = resolveA2cConfig(overrides);
+  const { runner, backend } = built ?? await makeA2cRunner(config);
+  const stepsPerIteration = config.numEnvs * config.rolloutSteps;
+  const iterations = Math.ceil(config.totalSteps / stepsPerIteration);
+  const window: number[] = [];
+  const start = performance.now();
+  let lastTime = start;
+  let lastSteps = 0;
+  let last: A2cLogRecord | undefined;
+  let stopReason: A2cResult["stopReason"] = "budget";
+  for (let i = 1; i <= iterations; i++) {
+    runner.iterate();
+    const stop = hooks.shouldStop?.() ?? false;
+    if (i % config.logEvery !== 0 && i !== iterations && !stop) continue;
+    const report = await runner.report();
+    for (const r of report.newReturns) {
+      window.push(r);
+      if (window.length > 100) window.shift();
+    }
+    const now = performance.now();
+    last = {
+      ...report,
+      wallSeconds: (now - start) / 1000,
+      returnMean100: window.length ? window.reduce((a, b) => a + b, 0) / window.length : NaN,
+      stepsPerSecond: (report.steps - lastSteps) / Math.max(1e-9, (now - lastTime) / 1000),
+    };
+    lastTime = now;
+    lastSteps = report.steps;
+    if (report.nonFinite) {
+      throw new Error(
+        `A2C: a loss, gradient or parameter became non-finite at step ${report.steps} ` +
+          "(try a lower lr or maxGradNorm); the last good checkpoint is kept",
+      );
+    }
+    await hooks.onLog?.(last, runner);
+    if (stop) {
+      stopReason = "stopped";
+      break;
+    }
+    if (targetReturn !== undefined && window.length >= 100 && last.returnMean100 >= targetReturn) {
+      stopReason = "target";
+      break;
+    }
+  }
+  return { config, backend, last: last!, stopReason, runner };
+}

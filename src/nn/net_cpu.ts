@@ -1,0 +1,194 @@
+/**
+ * A feed-forward actor-critic network on the CPU twins: forward over a batch, keeping what
+ * backward needs, and backward into the flat gradient vector. Layer shapes come from the
+ * {@link NetSpec}; parameters are views into one flat `Float32Array`.
+ *
+ * @module
+ */
+
+import { activationBackward, activationForward } from "./activations.ts";
+import { conv2dBackward, conv2dForward, type Conv2dShape } from "./conv2d.ts";
+import { linearBackward, linearForward } from "./linear.ts";
+import {
+  type NetSpec,
+  paramSpecs,
+  policyOutputs,
+  type ResolvedLayer,
+  resolveLayers,
+  sizeOf,
+} from "./model_spec.ts";
+import { checkShape } from "./types.ts";
+
+/** Named views of a flat vector (parameters or gradients) in the order of {@link paramSpecs}. */
+export type TensorViews = Readonly<Record<string, Float32Array>>;
+
+/** Views every tensor of `specs` in `flat`, given each tensor's element offset. */
+export function viewTensors(
+  flat: Float32Array,
+  offsets: Readonly<Record<string, number>>,
+  spec: NetSpec,
+): TensorViews {
+  const views: Record<string, Float32Array> = {};
+  for (const p of paramSpecs(spec)) {
+    const offset = offsets[p.name];
+    if (offset === undefined) throw new RangeError(`net: no offset for parameter ${p.name}`);
+    views[p.name] = flat.subarray(offset, offset + sizeOf(p.shape));
+  }
+  return views;
+}
+
+/** The conv2d kernel shape of a resolved conv layer at a batch size. */
+export function convShape(layer: ResolvedLayer, batch: number): Conv2dShape {
+  if (layer.kind !== "conv2d") throw new Error(`layer ${layer.index} is not a conv2d`);
+  const [c, h, w] = layer.inShape;
+  return {
+    batch,
+    inChannels: c,
+    inHeight: h,
+    inWidth: w,
+    outChannels: layer.outChannels,
+    kernelH: layer.kernel,
+    kernelW: layer.kernel,
+    stride: layer.stride,
+    padding: layer.padding ?? 0,
+  };
+}
+
+/** Per-batch buffers of a forward pass, reused across calls of the same batch size. */
+export interface CpuActivations {
+  /** Batch size B these buffers hold. */
+  readonly batch: number;
+  /** Output of each body layer after its activation, [B, outSize]. */
+  readonly outputs: Float32Array[];
+  /** Gradient buffers of each body layer's output, [B, outSize]. */
+  readonly gradOutputs: Float32Array[];
+  /** Policy outputs (logits, or Gaussian means), [B, A]. */
+  readonly policy: Float32Array;
+  /** State values, [B]. */
+  readonly value: Float32Array;
+}
+
+/** Allocates the forward/backward buffers of `spec` for batch size `batch`. */
+export function makeCpuActivations(spec: NetSpec, batch: number): CpuActivations {
+  const layers = resolveLayers(spec);
+  if (layers.some((l) => l.kind === "lstm")) {
+    throw new RangeError("net_cpu: LSTM layers are not supported by the feed-forward CPU net");
+  }
+  return {
+    batch,
+    outputs: layers.map((l) => new Float32Array(batch * sizeOf(l.outShape))),
+    gradOutputs: layers.map((l) => new Float32Array(batch * sizeOf(l.outShape))),
+    policy: new Float32Array(batch * policyOutputs(spec.head)),
+    value: new Float32Array(batch),
+  };
+}
+
+/**
+ * Forward pass over `acts.batch` observations `obs` ([B, ...input], f32 or u8 pixels read as
+ * value/255): fills every layer output, `acts.policy` and `acts.value`.
+ */
+export function netForward(
+  spec: NetSpec,
+  params: TensorViews,
+  obs: Float32Array | Uint8Array,
+  acts: CpuActivations,
+): void {
+  const B = acts.batch;
+  checkShape("net.forward", "obs", obs.length, [B, ...spec.input.shape]);
+  const layers = resolveLayers(spec);
+  let x: Float32Array | Uint8Array = obs;
+  for (const layer of layers) {
+    const y = acts.outputs[layer.index];
+    const w = params[`layer${layer.index}.weight`];
+    const b = params[`layer${layer.index}.bias`];
+    if (layer.kind === "conv2d") {
+      conv2dForward(convShape(layer, B), x, w, b, y);
+    } else if (layer.kind === "linear") {
+      linearForward(asFloats(x), w, b, y, B, layer.inShape[0], layer.outFeatures);
+    }
+    if (layer.kind !== "lstm") activationForward(layer.activation, y, y);
+    x = y;
+  }
+  const features = asFloats(x);
+  const F = layers.length ? sizeOf(layers[layers.length - 1].outShape) : sizeOf(spec.input.shape);
+  const A = policyOutputs(spec.head);
+  linearForward(features, params["policy.weight"], params["policy.bias"], acts.policy, B, F, A);
+  linearForward(features, params["value.weight"], params["value.bias"], acts.value, B, F, 1);
+}
+
+function asFloats(x: Float32Array | Uint8Array): Float32Array {
+  if (x instanceof Uint8Array) {
+    // Only reachable for a linear first layer on pixels: scale like the conv's u8 path.
+    const out = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = x[i] / 255;
+    return out;
+  }
+  return x;
+}
+
+/**
+ * Backward pass after {@link netForward} on the same `obs` and `acts`: given the gradients of
+ * the loss with respect to the policy outputs `dPolicy` [B, A] and values `dValue` [B],
+ * writes the gradient of every parameter into `grads` (overwriting it).
+ */
+export function netBackward(
+  spec: NetSpec,
+  params: TensorViews,
+  grads: TensorViews,
+  obs: Float32Array | Uint8Array,
+  acts: CpuActivations,
+  dPolicy: Float32Array,
+  dValue: Float32Array,
+): void {
+  const B = acts.batch;
+  const layers = resolveLayers(spec);
+  const A = policyOutputs(spec.head);
+  checkShape("net.backward", "dPolicy", dPolicy.length, [B, A]);
+  checkShape("net.backward", "dValue", dValue.length, [B]);
+  for (const g of Object.values(grads)) g.fill(0);
+  const last = layers.length - 1;
+  const features = last >= 0 ? acts.outputs[last] : asFloats(obs);
+  const F = last >= 0 ? sizeOf(layers[last].outShape) : sizeOf(spec.input.shape);
+  const dFeatures = last >= 0 ? acts.gradOutputs[last] : null;
+  dFeatures?.fill(0);
+  for (const [head, dy, outF] of [["policy", dPolicy, A], ["value", dValue, 1]] as const) {
+    linearBackward({
+      x: features,
+      w: params[`${head}.weight`],
+      dy,
+      dx: dFeatures,
+      dw: grads[`${head}.weight`],
+      db: grads[`${head}.bias`],
+      batch: B,
+      inFeatures: F,
+      outFeatures: outF,
+      accumulate: true,
+    });
+  }
+  for (let i = last; i >= 0; i--) {
+    const layer = layers[i];
+    const y = acts.outputs[i];
+    const dy = acts.gradOutputs[i];
+    if (layer.kind !== "lstm") activationBackward(layer.activation, y, dy, dy);
+    const x = i > 0 ? acts.outputs[i - 1] : obs;
+    const dx = i > 0 ? acts.gradOutputs[i - 1] : null;
+    const w = params[`layer${i}.weight`];
+    const dw = grads[`layer${i}.weight`];
+    const db = grads[`layer${i}.bias`];
+    if (layer.kind === "conv2d") {
+      conv2dBackward(convShape(layer, B), { x, w, dy, dx, dw, db });
+    } else if (layer.kind === "linear") {
+      linearBackward({
+        x: asFloats(x),
+        w,
+        dy,
+        dx,
+        dw,
+        db,
+        batch: B,
+        inFeatures: layer.inShape[0],
+        outFeatures: layer.outFeatures,
+      });
+    }
+  }
+}
