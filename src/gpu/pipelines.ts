@@ -92,18 +92,19 @@ async function compile(
 
 /**
  * Creates the bind group 0 of `pipeline` with `buffers` bound to bindings 0, 1, 2, ... in
- * order. `kernel` names the kernel in error messages.
+ * order; an `undefined` entry leaves its binding out (for an entry point of a shared shader
+ * that does not use it). `kernel` names the kernel in error messages.
  */
 export function bindBuffers(
   gpu: Gpu,
   pipeline: GPUComputePipeline,
-  buffers: readonly BufferRange[],
+  buffers: readonly (BufferRange | undefined)[],
   kernel: string,
 ): GPUBindGroup {
-  const entries: GPUBindGroupEntry[] = buffers.map((b, binding) => ({
-    binding,
-    resource: b instanceof GPUBuffer ? { buffer: b } : { ...b },
-  }));
+  const entries: GPUBindGroupEntry[] = [];
+  buffers.forEach((b, binding) => {
+    if (b) entries.push({ binding, resource: b instanceof GPUBuffer ? { buffer: b } : { ...b } });
+  });
   return gpu.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries,

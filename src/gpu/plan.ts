@@ -27,13 +27,13 @@ export type Plan = readonly Dispatch[];
 
 /**
  * Records one dispatch: compiles (or reuses) the pipeline `shader.entryPoint`, binds `buffers`
- * to bindings 0..n-1, and checks the workgroup counts against the device's limit.
+ * to bindings 0..n-1 (an `undefined` entry skips its binding), and checks the workgroup counts against the device's limit.
  */
 export async function makeDispatch(
   gpu: Gpu,
   shader: string,
   entryPoint: string,
-  buffers: readonly BufferRange[],
+  buffers: readonly (BufferRange | undefined)[],
   workgroups: readonly [number, number?, number?],
   constants: Record<string, number> = {},
 ): Promise<Dispatch> {
