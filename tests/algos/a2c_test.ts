@@ -39,7 +39,8 @@ Deno.test(`a2c (cpu) solves Catch: mean return of last 100 ≥ ${CATCH_TARGET} w
 });
 
 Deno.test({
-  name: `[webgpu] a2c (gpu) solves Catch: mean return of last 100 ≥ ${CATCH_TARGET} within ${CATCH_BUDGET} steps`,
+  name:
+    `[webgpu] a2c (gpu) solves Catch: mean return of last 100 ≥ ${CATCH_TARGET} within ${CATCH_BUDGET} steps`,
   ignore: testGpu === null,
   sanitizeResources: false,
   sanitizeOps: false,

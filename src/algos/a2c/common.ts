@@ -19,7 +19,9 @@ export function netForEnv(env: EnvSpec, config: Pick<A2cConfig, "net" | "hidden"
   const head = env.action.kind === "discrete"
     ? { kind: "categorical" as const, actions: env.action.n }
     : { kind: "gaussian" as const, actionSize: env.action.size };
-  const net = config.net === "auto" ? (pixels && env.obs.dtype === "u8" ? "ff" : "mlp") : config.net;
+  const net = config.net === "auto"
+    ? (pixels && env.obs.dtype === "u8" ? "ff" : "mlp")
+    : config.net;
   if (net === "mlp") {
     const inputs = env.obs.shape.reduce((a, b) => a * b, 1);
     const spec = mlpNet(inputs, head, config.hidden);
@@ -32,7 +34,9 @@ export function netForEnv(env: EnvSpec, config: Pick<A2cConfig, "net" | "hidden"
     );
   }
   if (head.kind !== "categorical") {
-    throw new RangeError(`net: ${net} supports discrete actions only; env ${env.name} is continuous`);
+    throw new RangeError(
+      `net: ${net} supports discrete actions only; env ${env.name} is continuous`,
+    );
   }
   const spec = net === "ff"
     ? a3cFeedForwardNet(env.obs.shape, head.actions, env.obs.dtype)

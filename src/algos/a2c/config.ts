@@ -78,7 +78,14 @@ export const A2C_DEFAULTS: Readonly<A2cConfig> = {
 
 /** Per-env presets (tuned on these envs; see the README's table). */
 export const A2C_PRESETS: Readonly<Record<string, Partial<A2cConfig>>> = {
-  catch: { numEnvs: 16, rolloutSteps: 5, totalSteps: 60_000, lr: 7e-3, annealLr: false, hidden: [32] },
+  catch: {
+    numEnvs: 16,
+    rolloutSteps: 5,
+    totalSteps: 60_000,
+    lr: 7e-3,
+    annealLr: false,
+    hidden: [32],
+  },
   cartpole: { numEnvs: 8, rolloutSteps: 5, totalSteps: 200_000, lr: 3e-3, entropyCoef: 0 },
   pendulum: {
     numEnvs: 16,

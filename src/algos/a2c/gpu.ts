@@ -105,16 +105,22 @@ export async function makeA2cGpu(gpu: Gpu, config: A2cConfig): Promise<A2cRunner
   // 3. Forward and backward on the T·N batch through the fused actor-critic head.
   plan.push(...trainNet.forward);
   plan.push(
-    ...await recordActorCriticLoss(gpu, {
-      logits: trainNet.policy,
-      values: trainNet.value,
-      actions,
-      advantages,
-      returns,
-      dLogits: trainNet.dPolicy,
-      dValues: trainNet.dValue,
-      stats: lossStats,
-    }, T * N, A, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef }),
+    ...await recordActorCriticLoss(
+      gpu,
+      {
+        logits: trainNet.policy,
+        values: trainNet.value,
+        actions,
+        advantages,
+        returns,
+        dLogits: trainNet.dPolicy,
+        dValues: trainNet.dValue,
+        stats: lossStats,
+      },
+      T * N,
+      A,
+      { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef },
+    ),
   );
   plan.push(...trainNet.backward);
   // 4. Global-norm clip, learning-rate schedule and optimizer step, all on the GPU.
