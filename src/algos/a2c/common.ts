@@ -6,7 +6,13 @@
  */
 
 import type { EnvSpec, EpisodeStats } from "../../envs/types.ts";
-import { a3cFeedForwardNet, a3cLstmNet, mlpNet, type NetSpec } from "../../nn/model_spec.ts";
+import {
+  a3cFeedForwardNet,
+  a3cLstmNet,
+  mlpNet,
+  type NetSpec,
+  resolveLayers,
+} from "../../nn/model_spec.ts";
 import type { A2cConfig } from "./config.ts";
 
 /**
@@ -41,6 +47,7 @@ export function netForEnv(env: EnvSpec, config: Pick<A2cConfig, "net" | "hidden"
   const spec = net === "ff"
     ? a3cFeedForwardNet(env.obs.shape, head.actions, env.obs.dtype)
     : a3cLstmNet(env.obs.shape, head.actions, env.obs.dtype);
+  resolveLayers(spec); // throws, naming the layer and shapes, when the net does not fit
   return spec;
 }
 
