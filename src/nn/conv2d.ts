@@ -3,6 +3,11 @@
  * backend. Weights as PyTorch: w [outChannels, inChannels, kernelH, kernelW], b [outChannels].
  * A `Uint8Array` input holds pixels read as value/255 (the first layer reads u8 frames).
  *
+ * The GPU kernels (`shaders/conv2d.wgsl`, recorded by `conv2d_gpu.ts`) compute the same sums
+ * as implicit GEMMs: `forward` is the loop of {@link conv2dForward}; `dgrad` (dx) gathers,
+ * for each input pixel, the output positions that touch it, where the twin scatters;
+ * `wgrad` + `wgradReduce` (dw, db) sum over (b, oh, ow) in chunks.
+ *
  * @module
  */
 

@@ -25,3 +25,6 @@ export * from "./params.ts";
 export * from "./optim.ts";
 export * from "./conv2d.ts";
 export * from "./net_cpu.ts";
+export * from "./conv2d_gpu.ts";
+export * from "./optim_gpu.ts";
+export * from "./safetensors.ts";

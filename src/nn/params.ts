@@ -1,109 +1,219 @@
 /**
  * The flat parameter store (DESIGN.md idea 1): every parameter of a model in one
- * `Float32Array` (CPU) or one `GPUBuffer` (GPU), with a layout of named tensors. Offsets are
- * multiples of 64 floats (256 bytes, the strictest `minStorageBufferOffsetAlignment`), so a
- * tensor can be bound as a buffer range. Gradients and optimizer state share the layout.
+ * `Float32Array` (CPU) or one `GPUBuffer` (GPU), described by a {@link ParamLayout}, a
+ * manifest of named tensors with shape and element offset.
+ *
+ * Every offset is a multiple of {@link PARAM_ALIGN} = 64 floats (256 bytes, the strictest
+ * `minStorageBufferOffsetAlignment` WebGPU allows), so one tensor can be bound to a shader
+ * as a byte range of the flat buffer ({@link tensorRange}). Gradients and optimizer state
+ * use the same layout: the gradient of tensor `name` is `tensorView(layout, grads, name)`.
+ * Padding between tensors is zero after {@link initParams} and has zero gradient, so it
+ * never moves.
+ *
+ * ```ts
+ * const layout = makeLayout([
+ *   { name: "fc.weight", shape: [256, 512], fanIn: 512 },
+ *   { name: "fc.bias", shape: [256], fanIn: 512 },
+ * ]);
+ * const params = initParams(layout, 1); // Float32Array [layout.size]
+ * const w = tensorView(layout, params, "fc.weight"); // [256, 512], shares memory
+ * ```
  *
  * @module
  */
 
 import { makeRng } from "../util/rng.ts";
+import type { Floats } from "./types.ts";
 
-/** Floats between tensor offsets: 64 floats = 256 bytes. */
+/** Alignment of every tensor offset, in floats: 64 floats = 256 bytes. */
 export const PARAM_ALIGN = 64;
 
-/** A tensor to place: name, shape, fan-in (init bound 1/√fanIn) and an optional init scale. */
+/** A tensor to place in a layout: name, shape, fan-in and optional init overrides. */
 export interface TensorSpec {
-  /** Unique name, e.g. "layer0.weight". */
+  /** Unique non-empty name, e.g. "layer0.weight". */
   readonly name: string;
-  /** Shape; PyTorch's convention for weights. */
+  /** Shape, PyTorch's convention for weights ([out, in], [out, in, k, k]); positive integers. */
   readonly shape: readonly number[];
-  /** Inputs feeding one output. */
+  /** Inputs feeding one output; the default init draws from ±1/√fanIn. A positive number. */
   readonly fanIn: number;
-  /** Multiplier of the init bound (0 gives zeros). Default 1. */
+  /**
+   * Multiplier of the init bound (e.g. 0.01 for a policy output layer; 0 gives zeros).
+   * A finite number ≥ 0; default 1.
+   */
   readonly initScale?: number;
+  /** Initialise to zeros (e.g. biases when asked for); default false. */
+  readonly zero?: boolean;
 }
 
 /** A placed tensor: its spec plus element offset and length in the flat vector. */
 export interface PlacedTensor extends TensorSpec {
-  /** Element offset (a multiple of {@link PARAM_ALIGN}). */
+  /** Element offset in the flat vector, a multiple of {@link PARAM_ALIGN}. */
   readonly offset: number;
-  /** Elements, the product of the shape. */
+  /** Elements: the product of the shape. */
   readonly length: number;
 }
 
-/** Where every tensor lives in the flat vector, and its total size in floats. */
+/** Where every tensor lives in the flat vector, and the vector's size. */
 export interface ParamLayout {
-  /** Tensors in order. */
+  /** Tensors in the order given to {@link makeLayout}, at increasing offsets. */
   readonly tensors: readonly PlacedTensor[];
-  /** Floats in the flat vector (padding included). */
+  /** Floats in the flat vector, padding included: a multiple of {@link PARAM_ALIGN}, ≥ 64. */
   readonly size: number;
 }
 
-/** Places `specs` in order at 64-float boundaries; refuses duplicate names and bad shapes. */
+/**
+ * A named tensor of 32-bit floats with its own data, as stored in a checkpoint (see
+ * `safetensors.ts`).
+ */
+export interface NamedTensor {
+  /** Name, unique in a checkpoint; "__metadata__" is reserved. */
+  readonly name: string;
+  /** Shape; non-negative integers, `[]` for a scalar. */
+  readonly shape: readonly number[];
+  /** Row-major values; `shapeSize(shape)` of them. */
+  readonly data: Float32Array;
+}
+
+/** The product of a shape's dimensions (1 for the empty shape of a scalar). */
+export function shapeSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function describeShape(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/**
+ * Places `specs` in order, each at the next multiple of {@link PARAM_ALIGN} floats. Throws a
+ * RangeError naming the tensor for a duplicate or empty name, a shape that is not a non-empty
+ * list of positive integers, a fan-in that is not a positive number, or a bad init scale.
+ */
 export function makeLayout(specs: readonly TensorSpec[]): ParamLayout {
   const seen = new Set<string>();
   const tensors: PlacedTensor[] = [];
   let offset = 0;
   for (const spec of specs) {
-    if (seen.has(spec.name)) throw new RangeError(`params: duplicate tensor name "${spec.name}"`);
-    seen.add(spec.name);
-    if (spec.shape.length === 0 || spec.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    const name = spec.name;
+    if (typeof name !== "string" || name.length === 0) {
+      throw new RangeError(`params: tensor names must be non-empty strings, got ${String(name)}`);
+    }
+    if (seen.has(name)) throw new RangeError(`params: duplicate tensor name "${name}"`);
+    seen.add(name);
+    if (
+      !Array.isArray(spec.shape) || spec.shape.length === 0 ||
+      spec.shape.some((d) => !Number.isInteger(d) || d < 1)
+    ) {
       throw new RangeError(
-        `params: tensor "${spec.name}" has shape [${spec.shape.join(", ")}]; ` +
-          "dimensions must be positive integers",
+        `params: tensor "${name}" has shape ${describeShape(spec.shape ?? [])}; ` +
+          "the shape must be a non-empty list of positive integers",
       );
     }
-    const length = spec.shape.reduce((a, b) => a * b, 1);
-    tensors.push({ ...spec, offset, length });
+    if (!(typeof spec.fanIn === "number" && spec.fanIn > 0 && Number.isFinite(spec.fanIn))) {
+      throw new RangeError(
+        `params: tensor "${name}" has fanIn ${spec.fanIn}; allowed: a finite number > 0`,
+      );
+    }
+    if (
+      spec.initScale !== undefined &&
+      !(typeof spec.initScale === "number" && spec.initScale >= 0 &&
+        Number.isFinite(spec.initScale))
+    ) {
+      throw new RangeError(
+        `params: tensor "${name}" has initScale ${spec.initScale}; allowed: a finite number >= 0`,
+      );
+    }
+    const length = shapeSize(spec.shape);
+    tensors.push({ ...spec, shape: [...spec.shape], offset, length });
     offset += Math.ceil(length / PARAM_ALIGN) * PARAM_ALIGN;
   }
   return { tensors, size: Math.max(offset, PARAM_ALIGN) };
 }
 
-/** The placed tensor called `name`; throws listing the names when there is none. */
+/** The placed tensor called `name`; throws a RangeError listing the layout's names if none. */
 export function findTensor(layout: ParamLayout, name: string): PlacedTensor {
   const t = layout.tensors.find((x) => x.name === name);
   if (!t) {
     throw new RangeError(
-      `params: no tensor "${name}"; have ${layout.tensors.map((x) => x.name).join(", ")}`,
+      `params: no tensor "${name}"; the layout has ${layout.tensors.map((x) => x.name).join(", ")}`,
     );
   }
   return t;
 }
 
-/** A view of tensor `name` in the flat vector `flat` (shares memory). */
-export function tensorView(layout: ParamLayout, flat: Float32Array, name: string): Float32Array {
-  const t = findTensor(layout, name);
-  return flat.subarray(t.offset, t.offset + t.length);
+/** Parameters that are real (the sum of tensor lengths, padding excluded). */
+export function countParams(layout: ParamLayout): number {
+  return layout.tensors.reduce((s, t) => s + t.length, 0);
 }
 
-/** The byte range of tensor `name` in a flat GPU buffer, for binding. */
+/**
+ * A zeroed flat vector of `layout.size` floats; with `shared`, over a `SharedArrayBuffer` so
+ * that A3C workers can update it in place (Hogwild).
+ */
+export function makeFlat(layout: ParamLayout, shared = false): Float32Array {
+  return shared
+    ? new Float32Array(new SharedArrayBuffer(layout.size * 4))
+    : new Float32Array(layout.size);
+}
+
+function checkFlat(layout: ParamLayout, what: string, length: number): void {
+  if (length !== layout.size) {
+    throw new RangeError(
+      `params: ${what} has ${length} floats, the layout needs ${layout.size}`,
+    );
+  }
+}
+
+/**
+ * A view of tensor `name` (its `length` elements, row-major in its shape) in the flat vector
+ * `flat` [layout.size]; shares memory with `flat`.
+ */
+export function tensorView<T extends Floats>(layout: ParamLayout, flat: T, name: string): T {
+  checkFlat(layout, "the flat vector", flat.length);
+  const t = findTensor(layout, name);
+  return flat.subarray(t.offset, t.offset + t.length) as T;
+}
+
+/**
+ * The byte range of tensor `name` in a flat GPU buffer of the layout, for binding a single
+ * tensor to a shader (a `BufferRange` of `src/gpu/buffers.ts`: `offset` is a multiple of 256
+ * bytes, `size` is `length · 4` bytes).
+ */
 export function tensorRange(
   layout: ParamLayout,
   buffer: GPUBuffer,
   name: string,
-): { buffer: GPUBuffer; offset: number; size: number } {
+): { readonly buffer: GPUBuffer; readonly offset: number; readonly size: number } {
   const t = findTensor(layout, name);
+  const end = (t.offset + t.length) * 4;
+  if (buffer.size < end) {
+    throw new RangeError(
+      `params: buffer "${buffer.label}" has ${buffer.size} bytes; tensor "${name}" ends at ` +
+        `byte ${end} (the layout needs ${layout.size * 4} bytes)`,
+    );
+  }
   return { buffer, offset: t.offset * 4, size: t.length * 4 };
 }
 
 /**
- * Initialises parameters as PyTorch's defaults for nn.Linear and nn.Conv2d: uniform in
- * ±initScale/√fanIn for weights and biases alike, from `seed` (padding stays 0).
+ * Initialises parameters as PyTorch's defaults for `nn.Linear` and `nn.Conv2d` amount to:
+ * uniform in ±initScale/√fanIn for weights and biases alike (zeros where `zero` is set or
+ * `initScale` is 0); padding is 0. Deterministic in `seed`: tensor `i` draws from stream
+ * `1000 + i` of the generator in `src/util/rng.ts`, so a tensor's values depend only on the
+ * seed, its index and its spec. Writes into `out` ([layout.size], e.g. shared memory) when
+ * given, and returns it.
  */
 export function initParams(
   layout: ParamLayout,
   seed: number,
   out: Float32Array = new Float32Array(layout.size),
 ): Float32Array {
-  if (out.length !== layout.size) {
-    throw new RangeError(`params: out has ${out.length} floats, layout needs ${layout.size}`);
-  }
+  checkFlat(layout, "out", out.length);
   out.fill(0);
   layout.tensors.forEach((t, i) => {
-    const rng = makeRng(seed, 1000 + i);
+    if (t.zero) return;
     const bound = (t.initScale ?? 1) / Math.sqrt(t.fanIn);
+    if (bound === 0) return;
+    const rng = makeRng(seed, 1000 + i);
     for (let j = 0; j < t.length; j++) out[t.offset + j] = rng.uniform(-bound, bound);
   });
   return out;
