@@ -6,6 +6,8 @@
  */
 
 import type { EnvSpec, EpisodeStats } from "../../envs/types.ts";
+import type { OptimizerConfig, OptimizerState } from "../../nn/optim.ts";
+import type { ParamLayout } from "../../nn/params.ts";
 import {
   a3cFeedForwardNet,
   a3cLstmNet,
@@ -83,6 +85,12 @@ export interface A2cRunner {
   readonly net: NetSpec;
   /** Number of parameters. */
   readonly parameterCount: number;
+  /** Where each named parameter tensor lives in the flat vector (checkpoints use it). */
+  readonly layout: ParamLayout;
+  /** The optimizer's settings (kind, lr schedule, clipping). */
+  readonly optimizer: OptimizerConfig;
+  /** Iterations run so far (restored by {@link A2cRunner.setIterations} on resume). */
+  readonly iterations: number;
   /** Runs one iteration: T steps of N envs, GAE, one gradient step. Does not wait for the GPU. */
   iterate(): void;
   /** Statistics since the previous call (GPU: reads back, awaiting the GPU; call at intervals). */
@@ -91,6 +99,12 @@ export interface A2cRunner {
   getParams(): Promise<Float32Array>;
   /** Replaces the parameters (for resume); the length must match. */
   setParams(params: Float32Array): Promise<void>;
+  /** The optimizer state (a copy; GPU: read back). */
+  getOptimizerState(): Promise<OptimizerState>;
+  /** Replaces the optimizer state (for resume); sizes must match the layout. */
+  setOptimizerState(state: OptimizerState): Promise<void>;
+  /** Sets the iteration counter (for resume: steps so far = iterations · N · T). */
+  setIterations(iterations: number): void;
   /** Releases GPU resources. */
   dispose(): void;
 }

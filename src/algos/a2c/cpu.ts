@@ -74,6 +74,11 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
   return {
     net,
     parameterCount: layout.size,
+    layout,
+    optimizer: optConfig,
+    get iterations() {
+      return iterations;
+    },
     iterate() {
       // 1. Rollout: T steps of N envs with the current policy.
       for (let t = 0; t < T; t++) {
@@ -152,6 +157,34 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
       }
       params.set(p);
       return Promise.resolve();
+    },
+    getOptimizerState: () =>
+      Promise.resolve({
+        first: optState.first.slice(),
+        second: optState.second.slice(),
+        step: optState.step,
+      }),
+    setOptimizerState(state) {
+      if (
+        state.first.length !== optState.first.length ||
+        state.second.length !== optState.second.length
+      ) {
+        throw new RangeError(
+          `setOptimizerState: got ${state.first.length}/${state.second.length} floats, ` +
+            `expected ${optState.first.length}/${optState.second.length}`,
+        );
+      }
+      optState.first.set(state.first);
+      optState.second.set(state.second);
+      optState.step = state.step;
+      return Promise.resolve();
+    },
+    setIterations(n: number) {
+      // Resumed runs continue the sampling counter; the envs start fresh episodes.
+      iterations = n;
+      counter = n * T;
+      env.reset((config.seed + n) >>> 0);
+      episodesSeen = 0;
     },
     dispose() {},
   };

@@ -76,13 +76,14 @@ export async function trainA2c(
   const { runner, backend } = built ?? await makeA2cRunner(config);
   const stepsPerIteration = config.numEnvs * config.rolloutSteps;
   const iterations = Math.ceil(config.totalSteps / stepsPerIteration);
+  const firstIteration = runner.iterations + 1; // > 1 when resuming
   const window: number[] = [];
   const start = performance.now();
   let lastTime = start;
-  let lastSteps = 0;
+  let lastSteps = runner.iterations * stepsPerIteration;
   let last: A2cLogRecord | undefined;
   let stopReason: A2cResult["stopReason"] = "budget";
-  for (let i = 1; i <= iterations; i++) {
+  for (let i = firstIteration; i <= iterations; i++) {
     runner.iterate();
     const stop = hooks.shouldStop?.() ?? false;
     if (i % config.logEvery !== 0 && i !== iterations && !stop) continue;
@@ -116,5 +117,11 @@ export async function trainA2c(
       break;
     }
   }
-  return { config, backend, last: last!, stopReason, runner };
+  if (!last) {
+    throw new RangeError(
+      `A2C: nothing to do: the run is already at step ${runner.iterations * stepsPerIteration} ` +
+        `of its budget totalSteps = ${config.totalSteps}`,
+    );
+  }
+  return { config, backend, last, stopReason, runner };
 }
