@@ -28,3 +28,4 @@ export * from "./net_cpu.ts";
 export * from "./conv2d_gpu.ts";
 export * from "./optim_gpu.ts";
 export * from "./safetensors.ts";
+export * from "./net_gpu.ts";
