@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { loadA2cCheckpoint, saveA2cCheckpoint } from "../../src/algos/a2c/checkpoint.ts";
 import { resolveA2cConfig } from "../../src/algos/a2c/config.ts";
 import { makeA2cCpu } from "../../src/algos/a2c/cpu.ts";
+import { makeA2cGpu } from "../../src/algos/a2c/gpu.ts";
 import { trainA2c } from "../../src/algos/a2c/train.ts";
+import { gpuTest } from "../util.ts";
 
 Deno.test("a2c checkpoint: save, resume into a fresh runner, continue to the budget", async () => {
   const dir = await Deno.makeTempDir();
@@ -50,5 +52,22 @@ Deno.test("a2c checkpoint: a mismatched net or a truncated file is refused, runn
   await Deno.writeFile(path, bytes.subarray(0, bytes.length - 100));
   await assert.rejects(loadA2cCheckpoint(path, makeA2cCpu(config)), /checkpoint:/);
   await assert.rejects(loadA2cCheckpoint(`${dir}/missing`, runner), /no file at/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+gpuTest("a2c checkpoint: a GPU run's checkpoint resumes on the CPU backend", async (gpu) => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/checkpoint.safetensors`;
+  const config = resolveA2cConfig({ env: "catch", seed: 2, numEnvs: 5 });
+  const onGpu = await makeA2cGpu(config, gpu);
+  for (let i = 0; i < 4; i++) onGpu.iterate();
+  await saveA2cCheckpoint(path, onGpu, config);
+  const cpu = makeA2cCpu(config);
+  await loadA2cCheckpoint(path, cpu);
+  assert.equal(cpu.iterations, 4);
+  assert.deepEqual(await cpu.getParams(), await onGpu.getParams());
+  assert.deepEqual((await cpu.getOptimizerState()).first, (await onGpu.getOptimizerState()).first);
+  assert.equal((await cpu.getOptimizerState()).step, 4);
+  onGpu.dispose();
   await Deno.remove(dir, { recursive: true });
 });

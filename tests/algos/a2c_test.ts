@@ -3,6 +3,9 @@ import { resolveA2cConfig } from "../../src/algos/a2c/config.ts";
 import { trainA2c } from "../../src/algos/a2c/train.ts";
 import { netForEnv } from "../../src/algos/a2c/common.ts";
 import { envSpec } from "../../src/envs/registry.ts";
+import { makeA2cCpu } from "../../src/algos/a2c/cpu.ts";
+import { makeA2cGpu } from "../../src/algos/a2c/gpu.ts";
+import { assertClose, gpuTest } from "../util.ts";
 
 Deno.test("a2c config: out-of-range fields are refused before any work, naming each", () => {
   assert.throws(
@@ -56,3 +59,49 @@ Deno.test("a2c (cpu) learns CartPole: mean return of last 100 ≥ 150 within 150
     `mean return ${result.last.returnMean100} after ${result.last.steps} steps`,
   );
 });
+
+gpuTest(
+  `a2c (webgpu) solves Catch: mean return of last 100 ≥ ${CATCH_TARGET} within ${CATCH_BUDGET} steps`,
+  async () => {
+    const result = await trainA2c(
+      { env: "catch", backend: "webgpu", totalSteps: CATCH_BUDGET, seed: 3 },
+      {},
+      CATCH_TARGET,
+    );
+    assert.equal(result.backend.backend, "webgpu");
+    assert.ok(
+      result.last.returnMean100 >= CATCH_TARGET,
+      `mean return ${result.last.returnMean100} after ${result.last.steps} steps`,
+    );
+    result.runner.dispose();
+  },
+);
+
+gpuTest(
+  "a2c: three iterations on the GPU match the CPU form (same rollouts, same updates)",
+  async (gpu) => {
+    const config = resolveA2cConfig({ env: "catch", backend: "webgpu", seed: 9, numEnvs: 7 });
+    const cpu = makeA2cCpu(config);
+    const onGpu = await makeA2cGpu(config, gpu);
+    assert.deepEqual(await onGpu.getParams(), await cpu.getParams());
+    for (let i = 0; i < 3; i++) {
+      cpu.iterate();
+      onGpu.iterate();
+    }
+    const [a, b] = [await cpu.report(), await onGpu.report()];
+    assert.equal(b.episodes, a.episodes);
+    assertClose(b.newReturns, a.newReturns, { atol: 0, name: "episode returns" });
+    assertClose([b.policyLoss, b.valueLoss, b.entropy, b.gradNorm], [
+      a.policyLoss,
+      a.valueLoss,
+      a.entropy,
+      a.gradNorm,
+    ], { atol: 1e-4, rtol: 1e-3, name: "loss terms" });
+    assertClose(await onGpu.getParams(), await cpu.getParams(), {
+      atol: 1e-5,
+      rtol: 1e-4,
+      name: "parameters after 3 updates",
+    });
+    onGpu.dispose();
+  },
+);

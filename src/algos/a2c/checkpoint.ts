@@ -80,6 +80,6 @@ export async function loadA2cCheckpoint(
   // Every check has passed: only now change the runner.
   await runner.setParams(checkpoint.params);
   await runner.setOptimizerState(state);
-  runner.setIterations(iterations);
+  await runner.setIterations(iterations);
   return { iterations, metadata: checkpoint.metadata };
 }

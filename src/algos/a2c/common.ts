@@ -104,7 +104,7 @@ export interface A2cRunner {
   /** Replaces the optimizer state (for resume); sizes must match the layout. */
   setOptimizerState(state: OptimizerState): Promise<void>;
   /** Sets the iteration counter (for resume: steps so far = iterations · N · T). */
-  setIterations(iterations: number): void;
+  setIterations(iterations: number): Promise<void>;
   /** Releases GPU resources. */
   dispose(): void;
 }

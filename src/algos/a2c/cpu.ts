@@ -185,6 +185,7 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
       counter = n * T;
       env.reset((config.seed + n) >>> 0);
       episodesSeen = 0;
+      return Promise.resolve();
     },
     dispose() {},
   };

@@ -10,6 +10,7 @@ import { type BackendChoice, selectBackend } from "../../gpu/device.ts";
 import type { A2cReport, A2cRunner } from "./common.ts";
 import { type A2cConfig, resolveA2cConfig } from "./config.ts";
 import { makeA2cCpu } from "./cpu.ts";
+import { makeA2cGpu } from "./gpu.ts";
 
 /** A log record of the training loop, one per `logEvery` iterations. */
 export interface A2cLogRecord extends A2cReport {
@@ -47,18 +48,11 @@ export interface A2cResult {
 export async function makeA2cRunner(
   config: A2cConfig,
 ): Promise<{ runner: A2cRunner; backend: BackendChoice }> {
-  const chosen = await selectBackend(config.backend);
-  if (chosen.backend === "webgpu" && config.backend === "webgpu") {
-    throw new RangeError(
-      "backend: webgpu is not yet available for A2C (the GPU network recorder is still in " +
-        "progress); allowed now: cpu, auto",
-    );
-  }
-  // `auto` runs the CPU twins until the GPU form of A2C lands.
-  const backend = chosen.backend === "webgpu"
-    ? { backend: "cpu" as const, reason: "A2C runs on the CPU twins in this release" }
-    : chosen;
-  return { runner: makeA2cCpu(config), backend };
+  const backend = await selectBackend(config.backend);
+  const runner = backend.backend === "webgpu"
+    ? await makeA2cGpu(config, backend.gpu)
+    : makeA2cCpu(config);
+  return { runner, backend };
 }
 
 /**
