@@ -18,3 +18,5 @@
 export * from "./src/gpu/mod.ts";
 export * from "./src/nn/mod.ts";
 export * from "./src/util/rng.ts";
+export * from "./src/envs/mod.ts";
+export * from "./src/algos/mod.ts";
