@@ -15,21 +15,8 @@ import { envSpec, makeCpuEnv, makeGpuEnv } from "../src/envs/registry.ts";
 import { actionWords } from "../src/envs/gpu_env.ts";
 import { makeRng } from "../src/util/rng.ts";
 
-/** One benchmark measurement (declared here until a shared bench type exists). */
-export interface BenchRow {
-  /** Benchmark family, "envs". */
-  group: string;
-  /** Env name. */
-  name: string;
-  /** Which form ran. */
-  backend: "webgpu" | "cpu";
-  /** Configuration, e.g. "N=1024". */
-  shape: string;
-  /** The measured throughput. */
-  value: number;
-  /** Unit of `value`, "env-steps/s". */
-  unit: string;
-}
+import type { BenchRow } from "./row.ts";
+export type { BenchRow };
 
 function randomActions(name: string, n: number, seed: number): Int32Array | Float32Array {
   const spec = envSpec(name);

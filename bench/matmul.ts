@@ -14,21 +14,8 @@ import { timePlan } from "../src/gpu/timing.ts";
 import { matmul } from "../src/nn/linear.ts";
 import { chooseMatmulPath, type MatmulPath, recordMatmul } from "../src/nn/linear_gpu.ts";
 
-/** One measured figure. */
-export interface BenchRow {
-  /** Benchmark family, e.g. "matmul". */
-  group: string;
-  /** What was measured, e.g. "A·B big kernel". */
-  name: string;
-  /** Where it ran. */
-  backend: "webgpu" | "cpu";
-  /** Problem shape, e.g. "512x512x512" (m×n×k). */
-  shape: string;
-  /** The figure. */
-  value: number;
-  /** Its unit, e.g. "GFLOP/s". */
-  unit: string;
-}
+import type { BenchRow } from "./row.ts";
+export type { BenchRow };
 
 function randomFloats(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);

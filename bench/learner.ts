@@ -1,0 +1,166 @@
+/**
+ * Learner throughput: samples per second of one A2C learning step — network forward, the
+ * fused actor-critic loss, backward and the RMSProp step — at a batch size B, on the GPU
+ * (the recorded plan replayed, timed with timestamp queries where the adapter has them) and
+ * on the CPU twins. The nets are the A3C paper's feed-forward net on 84×84×4 u8 frames and
+ * a 64-64 MLP on CartPole's 4 floats. Run: `deno run -A bench/learner.ts`.
+ *
+ * @module
+ */
+
+import { type Gpu, openGpu } from "../src/gpu/device.ts";
+import { createStorageBuffer } from "../src/gpu/buffers.ts";
+import { timePlan } from "../src/gpu/timing.ts";
+import { actorCriticLoss, LOSS_STATS } from "../src/nn/actor_critic.ts";
+import { recordActorCriticLoss } from "../src/nn/actor_critic_gpu.ts";
+import {
+  a3cFeedForwardNet,
+  mlpNet,
+  type NetSpec,
+  paramSpecs,
+  policyOutputs,
+  sizeOf,
+} from "../src/nn/model_spec.ts";
+import { makeCpuActivations, netBackward, netForward, viewTensors } from "../src/nn/net_cpu.ts";
+import { recordNetBackward, recordNetForward } from "../src/nn/net_gpu.ts";
+import { makeOptimizerState, optimizerStep } from "../src/nn/optim.ts";
+import { recordOptimizerStep } from "../src/nn/optim_gpu.ts";
+import { initParams, makeLayout } from "../src/nn/params.ts";
+import type { BenchRow } from "./row.ts";
+
+/** The nets measured, by name. */
+export const LEARNER_NETS: Readonly<Record<string, NetSpec>> = {
+  "a3c-ff 84x84x4": a3cFeedForwardNet([4, 84, 84], 6, "u8"),
+  "mlp 64-64": mlpNet(4, { kind: "categorical", actions: 2 }, [64, 64]),
+};
+
+const OPTIMIZER = { kind: "rmsprop", lr: 7e-4, alpha: 0.99, eps: 1e-5, maxGradNorm: 0.5 } as const;
+
+function batchData(net: NetSpec, B: number) {
+  const A = policyOutputs(net.head);
+  const size = B * sizeOf(net.input.shape);
+  const obs = net.input.dtype === "u8"
+    ? Uint8Array.from({ length: size }, (_, i) => (i * 2654435761) >>> 24)
+    : Float32Array.from({ length: size }, (_, i) => Math.sin(i));
+  return {
+    A,
+    obs,
+    actions: Int32Array.from({ length: B }, (_, i) => i % A),
+    advantages: Float32Array.from({ length: B }, (_, i) => Math.cos(i)),
+    returns: Float32Array.from({ length: B }, (_, i) => Math.sin(3 * i)),
+  };
+}
+
+async function gpuSamplesPerSecond(gpu: Gpu, net: NetSpec, B: number, repeats: number) {
+  const layout = makeLayout(paramSpecs(net));
+  const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
+  const params = { buffer: createStorageBuffer(gpu, initParams(layout, 1), "params"), offsets };
+  const grads = { buffer: createStorageBuffer(gpu, layout.size * 4, "grads"), offsets };
+  const d = batchData(net, B);
+  const obs = createStorageBuffer(gpu, d.obs, "obs");
+  const fwd = await recordNetForward(gpu, net, params, obs, B);
+  const dLogits = createStorageBuffer(gpu, B * d.A * 4, "dLogits");
+  const dValues = createStorageBuffer(gpu, B * 4, "dValues");
+  const loss = await recordActorCriticLoss(
+    gpu,
+    {
+      logits: fwd.policy,
+      values: fwd.value,
+      actions: createStorageBuffer(gpu, d.actions, "actions"),
+      advantages: createStorageBuffer(gpu, d.advantages, "advantages"),
+      returns: createStorageBuffer(gpu, d.returns, "returns"),
+      dLogits,
+      dValues,
+      stats: createStorageBuffer(gpu, LOSS_STATS * 4, "stats"),
+    },
+    B,
+    d.A,
+  );
+  const bwd = await recordNetBackward(gpu, net, params, grads, fwd, dLogits, dValues);
+  const opt = await recordOptimizerStep(gpu, OPTIMIZER, {
+    params: params.buffer,
+    grads: grads.buffer,
+    size: layout.size,
+  });
+  const timing = await timePlan(
+    gpu,
+    [...fwd.dispatches, ...loss, ...bwd, ...opt.dispatches],
+    repeats,
+    1,
+  );
+  for (const b of [...fwd.pre, ...fwd.outputs, ...fwd.gradOutputs, obs, params.buffer]) {
+    b.destroy();
+  }
+  return B / ((timing.gpuMs ?? timing.wallMs) / 1000);
+}
+
+function cpuSamplesPerSecond(net: NetSpec, B: number, repeats: number) {
+  const layout = makeLayout(paramSpecs(net));
+  const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
+  const params = initParams(layout, 1);
+  const grads = new Float32Array(layout.size);
+  const pv = viewTensors(params, offsets, net);
+  const gv = viewTensors(grads, offsets, net);
+  const acts = makeCpuActivations(net, B);
+  const d = batchData(net, B);
+  const dLogits = new Float32Array(B * d.A);
+  const dValues = new Float32Array(B);
+  const stats = new Float32Array(LOSS_STATS);
+  const state = makeOptimizerState(OPTIMIZER, layout.size);
+  const step = () => {
+    netForward(net, pv, d.obs, acts);
+    actorCriticLoss({ ...d, logits: acts.policy, values: acts.value, dLogits, dValues, stats, B });
+    netBackward(net, pv, gv, d.obs, acts, dLogits, dValues);
+    optimizerStep(OPTIMIZER, state, params, grads);
+  };
+  step(); // warm-up
+  const t0 = performance.now();
+  for (let r = 0; r < repeats; r++) step();
+  return (B * repeats) / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Measures learner samples/s for each net in {@link LEARNER_NETS}: on the GPU at every batch
+ * in `gpuBatches` (when `gpu` is given) and on the CPU at `cpuBatch`.
+ */
+export async function benchLearner(
+  opts: { gpu?: Gpu; gpuBatches: number[]; cpuBatch: number; repeats: number },
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const [name, net] of Object.entries(LEARNER_NETS)) {
+    const unit = "samples/s";
+    const cpu = cpuSamplesPerSecond(net, opts.cpuBatch, Math.max(1, opts.repeats >> 1));
+    rows.push({
+      group: "learner",
+      name,
+      backend: "cpu",
+      shape: `B=${opts.cpuBatch}`,
+      value: cpu,
+      unit,
+    });
+    if (!opts.gpu) continue;
+    for (const B of opts.gpuBatches) {
+      const value = await gpuSamplesPerSecond(opts.gpu, net, B, opts.repeats);
+      rows.push({ group: "learner", name, backend: "webgpu", shape: `B=${B}`, value, unit });
+    }
+  }
+  return rows;
+}
+
+if (import.meta.main) {
+  const gpu = (await openGpu()) ?? undefined;
+  const big = gpu !== undefined && !gpu.isFallback;
+  const rows = await benchLearner({
+    gpu,
+    gpuBatches: big ? [1024, 8192] : [32],
+    cpuBatch: 32,
+    repeats: big ? 20 : 3,
+  });
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(16)} ${r.backend.padEnd(7)} ${r.shape.padEnd(7)} ${
+        r.value.toFixed(0)
+      } ${r.unit}`,
+    );
+  }
+}
