@@ -1,7 +1,12 @@
 /**
- * A feed-forward actor-critic network on the CPU twins: forward over a batch, keeping what
- * backward needs, and backward into the flat gradient vector. Layer shapes come from the
+ * An actor-critic network on the CPU twins: forward over a batch, keeping what backward
+ * needs, and backward into the flat gradient vector. Layer shapes come from the
  * {@link NetSpec}; parameters are views into one flat `Float32Array`.
+ *
+ * A net with an LSTM layer is recurrent: its batch of B rows is T time steps of B/T
+ * sequences, time-major ([T, B/T, ...], as a rollout is stored), and forward and backward
+ * take a {@link Recurrence}: the state before step 0 and the per-step reset flags. Layers
+ * before the LSTM see all B rows at once; the LSTM runs T steps (truncated BPTT in backward).
  *
  * @module
  */
@@ -9,6 +14,13 @@
 import { activationBackward, activationForward } from "./activations.ts";
 import { conv2dBackward, conv2dForward, type Conv2dShape } from "./conv2d.ts";
 import { linearBackward, linearForward } from "./linear.ts";
+import {
+  createLstmCache,
+  type LstmCache,
+  lstmSequenceBackward,
+  lstmSequenceForward,
+  type ResetMask,
+} from "./lstm.ts";
 import {
   type NetSpec,
   paramSpecs,
@@ -54,6 +66,48 @@ export function convShape(layer: ResolvedLayer, batch: number): Conv2dShape {
   };
 }
 
+/** The recurrent inputs of a forward/backward pass of a net with an LSTM layer. */
+export interface Recurrence {
+  /** Time steps T of the batch: B = T × (number of sequences). */
+  readonly T: number;
+  /** Reset flags [T, B/T]: nonzero where an episode starts (the state is zeroed first). */
+  readonly starts: ResetMask;
+  /** Hidden state before step 0, [B/T, H]. */
+  readonly h0: Float32Array;
+  /** Cell state before step 0, [B/T, H]. */
+  readonly c0: Float32Array;
+  /** Receives the hidden state after step T−1, [B/T, H]; may be `h0` itself. */
+  readonly hT?: Float32Array;
+  /** Receives the cell state after step T−1, [B/T, H]; may be `c0` itself. */
+  readonly cT?: Float32Array;
+}
+
+/** The LSTM layer of `spec`, if any (at most one is allowed). */
+export function lstmLayer(spec: NetSpec): (ResolvedLayer & { kind: "lstm" }) | undefined {
+  return resolveLayers(spec).find((l): l is ResolvedLayer & { kind: "lstm" } =>
+    l.kind === "lstm"
+  );
+}
+
+function checkRecurrence(where: string, spec: NetSpec, B: number, rec?: Recurrence): void {
+  const lstm = lstmLayer(spec);
+  if (!lstm) return;
+  if (!rec) {
+    throw new RangeError(
+      `${where}: layer ${lstm.index} is an LSTM; pass its recurrent state (T, starts, h0, c0)`,
+    );
+  }
+  if (!Number.isInteger(rec.T) || rec.T < 1 || B % rec.T !== 0) {
+    throw new RangeError(`${where}: T = ${rec.T} must be a positive integer dividing B = ${B}`);
+  }
+  const S = B / rec.T;
+  checkShape(where, "starts", rec.starts.length, [rec.T, S]);
+  for (const name of ["h0", "c0", "hT", "cT"] as const) {
+    const a = rec[name];
+    if (a) checkShape(where, name, a.length, [S, lstm.hidden]);
+  }
+}
+
 /** Per-batch buffers of a forward pass, reused across calls of the same batch size. */
 export interface CpuActivations {
   /** Batch size B these buffers hold. */
@@ -66,16 +120,26 @@ export interface CpuActivations {
   readonly policy: Float32Array;
   /** State values, [B]. */
   readonly value: Float32Array;
+  /** Time steps T of a recurrent batch (1 for a feed-forward net). */
+  readonly T: number;
+  /** The LSTM layer's saved activations for backward (recurrent nets only). */
+  readonly lstmCache?: LstmCache;
 }
 
-/** Allocates the forward/backward buffers of `spec` for batch size `batch`. */
-export function makeCpuActivations(spec: NetSpec, batch: number): CpuActivations {
+/**
+ * Allocates the forward/backward buffers of `spec` for batch size `batch`; for a recurrent
+ * net, `T` time steps of batch/T sequences.
+ */
+export function makeCpuActivations(spec: NetSpec, batch: number, T = 1): CpuActivations {
   const layers = resolveLayers(spec);
-  if (layers.some((l) => l.kind === "lstm")) {
-    throw new RangeError("net_cpu: LSTM layers are not supported by the feed-forward CPU net");
+  const lstm = lstmLayer(spec);
+  if (lstm && (!Number.isInteger(T) || T < 1 || batch % T !== 0)) {
+    throw new RangeError(`net_cpu: T = ${T} must be a positive integer dividing B = ${batch}`);
   }
   return {
     batch,
+    T,
+    lstmCache: lstm ? createLstmCache(T, batch / T, lstm.hidden) : undefined,
     outputs: layers.map((l) => new Float32Array(batch * sizeOf(l.outShape))),
     gradOutputs: layers.map((l) => new Float32Array(batch * sizeOf(l.outShape))),
     policy: new Float32Array(batch * policyOutputs(spec.head)),
@@ -85,16 +149,19 @@ export function makeCpuActivations(spec: NetSpec, batch: number): CpuActivations
 
 /**
  * Forward pass over `acts.batch` observations `obs` ([B, ...input], f32 or u8 pixels read as
- * value/255): fills every layer output, `acts.policy` and `acts.value`.
+ * value/255): fills every layer output, `acts.policy` and `acts.value`. A recurrent net needs
+ * `rec` (see {@link Recurrence}) and writes its final state into `rec.hT`, `rec.cT`.
  */
 export function netForward(
   spec: NetSpec,
   params: TensorViews,
   obs: Float32Array | Uint8Array,
   acts: CpuActivations,
+  rec?: Recurrence,
 ): void {
   const B = acts.batch;
   checkShape("net.forward", "obs", obs.length, [B, ...spec.input.shape]);
+  checkRecurrence("net.forward", spec, B, rec);
   const layers = resolveLayers(spec);
   let x: Float32Array | Uint8Array = obs;
   for (const layer of layers) {
@@ -105,6 +172,22 @@ export function netForward(
       conv2dForward(convShape(layer, B), x, w, b, y);
     } else if (layer.kind === "linear") {
       linearForward(asFloats(x), w, b, y, B, layer.inShape[0], layer.outFeatures);
+    } else {
+      const p = `layer${layer.index}`;
+      const T = rec!.T;
+      lstmSequenceForward(
+        { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
+        asFloats(x),
+        rec!.starts,
+        rec!.h0,
+        rec!.c0,
+        T,
+        B / T,
+        layer.inShape[0],
+        layer.hidden,
+        acts.lstmCache!,
+        { hs: y, hT: rec!.hT, cT: rec!.cT },
+      );
     }
     if (layer.kind !== "lstm") activationForward(layer.activation, y, y);
     x = y;
@@ -127,9 +210,10 @@ function asFloats(x: Float32Array | Uint8Array): Float32Array {
 }
 
 /**
- * Backward pass after {@link netForward} on the same `obs` and `acts`: given the gradients of
- * the loss with respect to the policy outputs `dPolicy` [B, A] and values `dValue` [B],
- * writes the gradient of every parameter into `grads` (overwriting it).
+ * Backward pass after {@link netForward} on the same `obs` and `acts` (and the same `rec`
+ * for a recurrent net: truncated BPTT over its T steps, no gradient into h0, c0): given the
+ * gradients of the loss with respect to the policy outputs `dPolicy` [B, A] and values
+ * `dValue` [B], writes the gradient of every parameter into `grads` (overwriting it).
  */
 export function netBackward(
   spec: NetSpec,
@@ -139,8 +223,10 @@ export function netBackward(
   acts: CpuActivations,
   dPolicy: Float32Array,
   dValue: Float32Array,
+  rec?: Recurrence,
 ): void {
   const B = acts.batch;
+  checkRecurrence("net.backward", spec, B, rec);
   const layers = resolveLayers(spec);
   const A = policyOutputs(spec.head);
   checkShape("net.backward", "dPolicy", dPolicy.length, [B, A]);
@@ -189,6 +275,23 @@ export function netBackward(
         inFeatures: layer.inShape[0],
         outFeatures: layer.outFeatures,
       });
+    } else {
+      const p = `layer${i}`;
+      const T = rec!.T;
+      const I = layer.inShape[0];
+      lstmSequenceBackward(
+        { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
+        asFloats(x),
+        rec!.starts,
+        acts.lstmCache!,
+        dy,
+        T,
+        B / T,
+        I,
+        layer.hidden,
+        { dwIh: grads[`${p}.wIh`], dwHh: grads[`${p}.wHh`], db: grads[`${p}.bias`] },
+        dx ?? new Float32Array(B * I),
+      );
     }
   }
 }

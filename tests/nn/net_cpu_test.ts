@@ -1,6 +1,13 @@
+import assert from "node:assert/strict";
 import { actorCriticLoss, LOSS_STATS, LossStat } from "../../src/nn/actor_critic.ts";
 import { a3cFeedForwardNet, mlpNet, type NetSpec, paramSpecs } from "../../src/nn/model_spec.ts";
-import { makeCpuActivations, netBackward, netForward, viewTensors } from "../../src/nn/net_cpu.ts";
+import {
+  makeCpuActivations,
+  netBackward,
+  netForward,
+  type Recurrence,
+  viewTensors,
+} from "../../src/nn/net_cpu.ts";
 import { initParams, makeLayout } from "../../src/nn/params.ts";
 import { assertClose } from "../util.ts";
 
@@ -9,14 +16,20 @@ import { assertClose } from "../util.ts";
  * net runs in float32, so steps are 1e-2 and the tolerance 2e-3 absolute: a wrong sign or a
  * missing term is off by far more.
  */
-function gradCheck(net: NetSpec, obs: Float32Array | Uint8Array, B: number, A: number) {
+function gradCheck(
+  net: NetSpec,
+  obs: Float32Array | Uint8Array,
+  B: number,
+  A: number,
+  rec?: Recurrence,
+) {
   const layout = makeLayout(paramSpecs(net).map((p) => ({ ...p, initScale: 1 })));
   const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
   const params = initParams(layout, 7);
   const grads = new Float32Array(layout.size);
   const pv = viewTensors(params, offsets, net);
   const gv = viewTensors(grads, offsets, net);
-  const acts = makeCpuActivations(net, B);
+  const acts = makeCpuActivations(net, B, rec?.T ?? 1);
   const actions = Int32Array.from({ length: B }, (_, i) => i % A);
   const advantages = Float32Array.from({ length: B }, (_, i) => Math.sin(i + 1));
   const returns = Float32Array.from({ length: B }, (_, i) => 0.3 * i - 0.5);
@@ -24,7 +37,7 @@ function gradCheck(net: NetSpec, obs: Float32Array | Uint8Array, B: number, A: n
   const dValues = new Float32Array(B);
   const stats = new Float32Array(LOSS_STATS);
   const loss = () => {
-    netForward(net, pv, obs, acts);
+    netForward(net, pv, obs, acts, rec);
     actorCriticLoss({
       logits: acts.policy,
       values: acts.value,
@@ -40,7 +53,7 @@ function gradCheck(net: NetSpec, obs: Float32Array | Uint8Array, B: number, A: n
     return stats[LossStat.loss];
   };
   loss();
-  netBackward(net, pv, gv, obs, acts, dLogits, dValues);
+  netBackward(net, pv, gv, obs, acts, dLogits, dValues, rec);
   const analytic = grads.slice();
   const numeric = new Float32Array(layout.size);
   for (const t of layout.tensors) {
@@ -79,4 +92,72 @@ Deno.test("net_cpu: conv net on u8 pixels, gradients match finite differences", 
     ],
   };
   gradCheck(net, Uint8Array.from({ length: B * 288 }, (_, i) => (i * 53) % 256), B, 4);
+});
+
+Deno.test("net_cpu: conv + LSTM net over T steps with a reset, gradients match finite differences", () => {
+  const T = 3, S = 2, H = 3;
+  const B = T * S;
+  const net: NetSpec = {
+    input: { shape: [1, 7, 6], dtype: "u8" },
+    layers: [
+      { kind: "conv2d", outChannels: 2, kernel: 3, stride: 2, padding: 1, activation: "elu" },
+      { kind: "lstm", hidden: H },
+      { kind: "linear", outFeatures: 4, activation: "tanh" },
+    ],
+    head: { kind: "categorical", actions: 3 },
+  };
+  const rec: Recurrence = {
+    T,
+    starts: Uint32Array.from([0, 1, 0, 0, 1, 0]), // sequence 1 restarts at t=0, sequence 0 at t=2
+    h0: Float32Array.from({ length: S * H }, (_, i) => 0.3 * Math.sin(i + 1)),
+    c0: Float32Array.from({ length: S * H }, (_, i) => 0.5 * Math.cos(i)),
+  };
+  gradCheck(net, Uint8Array.from({ length: B * 42 }, (_, i) => (i * 29) % 256), B, 3, rec);
+});
+
+Deno.test("net_cpu: the final state of a T-step forward equals T one-step forwards; missing state is refused", () => {
+  const T = 4, S = 3, H = 5;
+  const net: NetSpec = {
+    input: { shape: [6], dtype: "f32" },
+    layers: [{ kind: "linear", outFeatures: 4, activation: "relu" }, { kind: "lstm", hidden: H }],
+    head: { kind: "categorical", actions: 2 },
+  };
+  const layout = makeLayout(paramSpecs(net));
+  const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
+  const pv = viewTensors(initParams(layout, 3), offsets, net);
+  const obs = Float32Array.from({ length: T * S * 6 }, (_, i) => Math.sin(0.7 * i));
+  const starts = Uint32Array.from({ length: T * S }, (_, i) => (i === 4 ? 1 : 0));
+  const seq = makeCpuActivations(net, T * S, T);
+  const hT = new Float32Array(S * H), cT = new Float32Array(S * H);
+  netForward(net, pv, obs, seq, {
+    T,
+    starts,
+    h0: new Float32Array(S * H),
+    c0: new Float32Array(S * H),
+    hT,
+    cT,
+  });
+  const step = makeCpuActivations(net, S, 1);
+  const h = new Float32Array(S * H), c = new Float32Array(S * H);
+  for (let t = 0; t < T; t++) {
+    const o = obs.subarray(t * S * 6, (t + 1) * S * 6);
+    netForward(net, pv, o, step, {
+      T: 1,
+      starts: starts.subarray(t * S, (t + 1) * S),
+      h0: h,
+      c0: c,
+      hT: h,
+      cT: c,
+    });
+    assertClose(step.policy, seq.policy.subarray(t * S * 2, (t + 1) * S * 2), {
+      atol: 1e-6,
+      name: `policy at t=${t}`,
+    });
+  }
+  assertClose(h, hT, { atol: 1e-6, name: "hT" });
+  assertClose(c, cT, { atol: 1e-6, name: "cT" });
+  assert.throws(
+    () => netForward(net, pv, obs, seq),
+    /layer 1 is an LSTM; pass its recurrent state/,
+  );
 });
