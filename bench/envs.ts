@@ -86,6 +86,15 @@ if (import.meta.main) {
     sizes: big ? [1024, 16384, 262144] : [64, 1024],
     steps: big ? 500 : 50,
   });
+  // Pong renders 84 × 84 × 4 u8 frames every step (7 KB a copy): smaller runs on software.
+  rows.push(
+    ...await benchEnvs({
+      gpu,
+      names: ["pong"],
+      sizes: big ? [1024, 16384, 65536] : [16, 64, 256],
+      steps: big ? 200 : 10,
+    }),
+  );
   for (const r of rows) {
     console.log(
       `${r.name.padEnd(9)} ${r.backend.padEnd(7)} ${r.shape.padEnd(9)} ${

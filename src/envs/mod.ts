@@ -13,3 +13,5 @@ export * from "./gpu_env.ts";
 export * from "./catch.ts";
 export * from "./cartpole.ts";
 export * from "./pendulum.ts";
+export * from "./pong.ts";
+export * from "./pong_gpu.ts";

@@ -14,16 +14,14 @@ import { makeGpuEnvFromKernel } from "./gpu_env.ts";
 import { checkNumEnvs } from "./options.ts";
 import { makePendulumCpu, pendulumKernel, type PendulumOptions, pendulumSpec } from "./pendulum.ts";
 import type { CpuVecEnv, EnvSpec, GpuVecEnv } from "./types.ts";
-// PONG: once src/envs/pong.ts and src/envs/pong_gpu.ts exist, import
-//   import { makePongCpu, type PongOptions, pongSpec } from "./pong.ts";
-//   import { makePongGpu } from "./pong_gpu.ts";
-// add "pong" to ENV_NAMES, `| PongOptions` to EnvOptions and the entry marked PONG below.
+import { makePongCpu, type PongOptions, pongSpec } from "./pong.ts";
+import { makePongGpu } from "./pong_gpu.ts";
 
 /** Names of the registered envs. */
-export const ENV_NAMES: readonly string[] = ["catch", "cartpole", "pendulum"];
+export const ENV_NAMES: readonly string[] = ["catch", "cartpole", "pendulum", "pong"];
 
 /** Options of any registered env (each env accepts only its own keys). */
-export type EnvOptions = CatchOptions | CartPoleOptions | PendulumOptions;
+export type EnvOptions = CatchOptions | CartPoleOptions | PendulumOptions | PongOptions;
 
 interface Entry {
   spec(options?: EnvOptions): EnvSpec;
@@ -47,7 +45,11 @@ const ENVS: Record<string, Entry> = {
     cpu: makePendulumCpu,
     gpu: (gpu, n, o) => makeGpuEnvFromKernel(gpu, pendulumKernel(o as PendulumOptions), n),
   },
-  // PONG: pong: { spec: pongSpec, cpu: makePongCpu, gpu: makePongGpu },
+  pong: {
+    spec: pongSpec,
+    cpu: makePongCpu,
+    gpu: (gpu, n, o) => makePongGpu(gpu, n, o as PongOptions),
+  },
 };
 
 function entry(name: string): Entry {

@@ -1,0 +1,250 @@
+import assert from "node:assert/strict";
+import {
+  makePongCpu,
+  PONG_GEOMETRY,
+  PONG_GRAY,
+  PONG_WIN_POINTS,
+  type PongCpu,
+  pongPixelSpan,
+  pongSpec,
+  renderPong,
+} from "../../src/envs/pong.ts";
+import { makePongGpu } from "../../src/envs/pong_gpu.ts";
+import type { CpuVecEnv } from "../../src/envs/types.ts";
+import { makeRng } from "../../src/util/rng.ts";
+import { gpuTest } from "../util.ts";
+import { assertGpuMatchesCpu } from "./check.ts";
+
+/** Plays `episodes` episodes per copy with `policy`; returns the finished returns and lengths. */
+function play(
+  env: PongCpu,
+  seed: number,
+  policy: (env: PongCpu, i: number) => number,
+  maxSteps: number,
+): { returns: number[]; lengths: number[] } {
+  env.reset(seed);
+  const n = env.numEnvs;
+  for (let t = 0; t < maxSteps && env.episodeStats().count < n; t++) {
+    env.step(Int32Array.from({ length: n }, (_, i) => policy(env, i)));
+  }
+  const s = env.episodeStats();
+  return { returns: [...s.returns], lengths: [...s.lengths] };
+}
+
+/**
+ * The CPU form with its u8 obs seen as the GPU's packed u32 words (byte k of a copy's obs is
+ * byte k % 4 of word k / 4, little endian), for `assertGpuMatchesCpu`, which compares words.
+ */
+function packed(cpu: PongCpu): CpuVecEnv {
+  const o = cpu.obs as Uint8Array;
+  return { ...cpu, obs: new Uint32Array(o.buffer, o.byteOffset, o.length / 4) as never };
+}
+
+/** Moves the paddle's centre towards the ball's centre (up: 2, down: 3). */
+function tracker(env: PongCpu, i: number): number {
+  const s = env.peek(i);
+  const ball = s.ballY + 2 * 256;
+  const paddle = s.agentY + 8 * 256;
+  return ball < paddle - 384 ? 2 : ball > paddle + 384 ? 3 : 0;
+}
+
+Deno.test("pong: spec, first frame, gray levels and the stack after reset", () => {
+  assert.deepEqual(pongSpec().obs, { shape: [4, 84, 84], dtype: "u8" });
+  assert.equal(pongSpec().maxEpisodeSteps, 27000);
+  assert.deepEqual(pongSpec({ frameSize: 42, frameStack: 2 }).obs.shape, [2, 42, 42]);
+  const env = makePongCpu(3, { frameSize: 42 });
+  env.reset(5);
+  const F = 42 * 42;
+  for (let i = 0; i < 3; i++) {
+    const o = env.obs.subarray(i * 4 * F, (i + 1) * 4 * F);
+    for (let f = 1; f < 4; f++) assert.deepEqual(o.subarray(f * F, (f + 1) * F), o.subarray(0, F));
+    const levels = new Set(o.subarray(0, F));
+    assert.deepEqual([...levels].sort((x, y) => x - y), [87, 130, 147, 236]);
+    // Walls: the top and the bottom rows; the agent's paddle in its column band on the right.
+    assert.equal(o[0], PONG_GRAY.GRAY_WALL);
+    assert.equal(o[F - 1], PONG_GRAY.GRAY_WALL);
+    const col = pongPixelSpan(PONG_GEOMETRY.AGENT_X, PONG_GEOMETRY.AGENT_X + 4, 42) & 255;
+    let agentPixels = 0;
+    for (let r = 0; r < 42; r++) if (o[r * 42 + col] === PONG_GRAY.GRAY_AGENT) agentPixels++;
+    assert.ok(agentPixels >= 4, `agent paddle rows ${agentPixels}`);
+  }
+  // The ball is at least one pixel at 42 x 42, wherever it is.
+  for (let v = 0; v < 157; v++) {
+    const s = pongPixelSpan(v, v + 4, 42);
+    assert.ok((s >>> 8) > (s & 255));
+  }
+  const pic = env.render(1);
+  assert.equal(pic.width, 160);
+  assert.equal(pic.rgb.length, 160 * 160 * 3);
+  assert.deepEqual([...pic.rgb.subarray(0, 3)], [236, 236, 236]);
+  assert.equal(renderPong(env.peek(0)).height, 160);
+});
+
+Deno.test("pong: a random agent loses, a ball tracker wins points; games end at 21", () => {
+  const n = 4;
+  const rng = makeRng(11);
+  const random = play(makePongCpu(n), 1, () => rng.int(6), 4000);
+  assert.equal(random.returns.length, n);
+  const mean = random.returns.reduce((a, b) => a + b, 0) / n;
+  assert.ok(mean < -15, `random agent mean return ${mean}`);
+  const env = makePongCpu(n, { maxEpisodeSteps: 3000 });
+  const tracked = play(env, 2, tracker, 3000);
+  const points = tracked.returns.reduce((a, b) => a + b, 0);
+  assert.ok(points > 0, `tracker's returns ${tracked.returns}`);
+
+  // Step by step: rewards in {-1, 0, 1} with frameSkip 1, scores move with them, and the
+  // episode terminates exactly at the step where a side reaches 21.
+  const one = makePongCpu(2, { frameSkip: 1, noopMax: 0 });
+  one.reset(3);
+  const r2 = makeRng(4);
+  const ret = [0, 0];
+  let ended = 0;
+  for (let t = 0; t < 20000 && ended < 2; t++) {
+    const before = [0, 1].map((i) => one.peek(i));
+    one.step(Int32Array.from({ length: 2 }, () => r2.int(6)));
+    for (let i = 0; i < 2; i++) {
+      const r = one.reward[i];
+      assert.ok(r === -1 || r === 0 || r === 1, `reward ${r}`);
+      ret[i] += r;
+      const b = before[i];
+      const win = (r === 1 && b.scoreAgent === PONG_WIN_POINTS - 1) ||
+        (r === -1 && b.scoreOpp === PONG_WIN_POINTS - 1);
+      assert.equal(one.terminated[i], win ? 1 : 0, `step ${t} copy ${i}`);
+      if (win) {
+        ended++;
+        const s = one.episodeStats();
+        assert.equal(s.returns[s.count - 1], ret[i]);
+        assert.equal(s.lengths[s.count - 1], b.steps + 1);
+        assert.equal(one.peek(i).steps, 0);
+        ret[i] = 0;
+      } else {
+        const a = one.peek(i);
+        assert.equal(a.scoreAgent - b.scoreAgent, r === 1 ? 1 : 0);
+        assert.equal(a.scoreOpp - b.scoreOpp, r === -1 ? 1 : 0);
+      }
+    }
+  }
+  assert.equal(ended, 2);
+});
+
+Deno.test("pong: frame skip sums the frames' rewards; truncation; determinism", () => {
+  // With the same seed and no sticky actions/no-ops, k = 4 frames of NOOP per step reach the
+  // same states as 4 steps of frameSkip 1, and each reward is the sum of those 4.
+  const a = makePongCpu(3, { frameSkip: 4, noopMax: 0 });
+  const b = makePongCpu(3, { frameSkip: 1, noopMax: 0 });
+  a.reset(9);
+  b.reset(9);
+  const noop = new Int32Array(3);
+  let nonzero = 0;
+  for (let t = 0; t < 600; t++) {
+    a.step(noop);
+    const sum = [0, 0, 0];
+    for (let k = 0; k < 4; k++) {
+      b.step(noop);
+      for (let i = 0; i < 3; i++) sum[i] += b.reward[i];
+      if (b.terminated.some((x) => x) && k < 3) throw new Error("test assumes no mid-skip end");
+    }
+    assert.deepEqual([...a.reward], sum, `step ${t}`);
+    nonzero += sum.filter((x) => x !== 0).length;
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual({ ...a.peek(i), steps: 0 }, { ...b.peek(i), steps: 0 });
+    }
+    if (a.terminated.some((x) => x)) break;
+  }
+  assert.ok(nonzero > 5);
+  // Truncation after maxEpisodeSteps.
+  const c = makePongCpu(2, { maxEpisodeSteps: 7 });
+  c.reset(0);
+  for (let t = 1; t <= 14; t++) {
+    c.step(new Int32Array(2));
+    assert.deepEqual([...c.truncated], t % 7 === 0 ? [1, 1] : [0, 0]);
+  }
+  assert.deepEqual([...c.episodeStats().lengths], [7, 7, 7, 7]);
+  // Same seed, same actions: the same bytes; another seed: other bytes.
+  const run = (seed: number) => {
+    const e = makePongCpu(2, { frameSize: 42, stickyProb: 0.25 });
+    e.reset(seed);
+    const rng = makeRng(3);
+    for (let t = 0; t < 50; t++) e.step(Int32Array.from({ length: 2 }, () => rng.int(6)));
+    return [...e.obs, ...e.reward];
+  };
+  assert.deepEqual(run(1), run(1));
+  assert.notDeepEqual(run(1), run(2));
+});
+
+Deno.test("pong: options and actions are validated with the option, value and range", () => {
+  assert.throws(() => makePongCpu(1, { colour: 1 } as never), /unknown option "colour"/);
+  assert.throws(
+    () => makePongCpu(1, { frameSize: 50 }),
+    /option frameSize = 50; allowed: 84 or 42/,
+  );
+  assert.throws(
+    () => makePongCpu(1, { frameSkip: 0 }),
+    /option frameSkip = 0; allowed: an integer in \[1, 8\]/,
+  );
+  assert.throws(() => makePongCpu(1, { frameStack: 5 }), /frameStack = 5; .*\[1, 4\]/);
+  assert.throws(() => makePongCpu(1, { noopMax: 31 }), /noopMax = 31; .*\[0, 30\]/);
+  assert.throws(
+    () => makePongCpu(1, { stickyProb: 1.5 }),
+    /stickyProb = 1.5; allowed: a number in \[0, 1\]/,
+  );
+  assert.throws(() => makePongCpu(0), /numEnvs must be an integer >= 1, got 0/);
+  const env = makePongCpu(3);
+  env.reset(0);
+  assert.throws(
+    () => env.step(new Int32Array([0, 6, 1])),
+    /action of copy 1 is 6; allowed: an integer in \[0, 5\]/,
+  );
+  assert.throws(() => env.step(new Int32Array(2)), /actions has 2 elements, expected 3/);
+});
+
+for (const seed of [0, 77, 123456]) {
+  gpuTest(
+    `pong: GPU matches the CPU twin bit for bit (seed ${seed}, N 7, 42x42, 3000 steps)`,
+    async (gpu) => {
+      const n = 7;
+      const options = { frameSize: 42, maxEpisodeSteps: 700 };
+      const cpu = makePongCpu(n, options);
+      const env = await makePongGpu(gpu, n, options);
+      const rng = makeRng(seed, 9);
+      const stats = await assertGpuMatchesCpu(
+        gpu,
+        packed(cpu),
+        env,
+        seed,
+        3000,
+        1000,
+        () => Int32Array.from({ length: n }, () => rng.int(6)),
+      );
+      assert.ok(stats.count >= n * 4, `episodes ${stats.count}`);
+      assert.ok(stats.returns.some((r) => r === -21 || r === -20), "some games end at 21");
+    },
+  );
+}
+
+gpuTest(
+  "pong: GPU matches the CPU twin at 84x84 with sticky actions, no-ops, frameSkip 3",
+  async (gpu) => {
+    const n = 5;
+    const options = {
+      stickyProb: 0.25,
+      noopMax: 30,
+      frameSkip: 3,
+      frameStack: 3,
+      maxEpisodeSteps: 60,
+    };
+    const cpu = makePongCpu(n, options);
+    const env = await makePongGpu(gpu, n, options);
+    const rng = makeRng(4, 2);
+    const stats = await assertGpuMatchesCpu(
+      gpu,
+      packed(cpu),
+      env,
+      42,
+      200,
+      100,
+      () => Int32Array.from({ length: n }, () => rng.int(6)),
+    );
+    assert.equal(stats.count, n * 3);
+  },
+);
