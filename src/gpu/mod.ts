@@ -11,3 +11,4 @@ export * from "./pipelines.ts";
 export * from "./plan.ts";
 export * from "./timing.ts";
 export * from "./copy.ts";
+export * from "./flags.ts";

@@ -105,3 +105,27 @@ gpuTest(
     onGpu.dispose();
   },
 );
+
+gpuTest(
+  "a2c: the conv + LSTM net on the GPU matches the CPU form over 6 iterations",
+  async (gpu) => {
+    // Catch's 10×5 grid fits the four stride-2 convs of the A3C LSTM net (down to 1×1).
+    const config = resolveA2cConfig({ env: "catch", net: "lstm", seed: 9, numEnvs: 7 });
+    const cpu = makeA2cCpu(config);
+    const onGpu = await makeA2cGpu(config, gpu);
+    for (let i = 0; i < 6; i++) {
+      cpu.iterate();
+      onGpu.iterate();
+    }
+    const [a, b] = [await cpu.report(), await onGpu.report()];
+    assert.ok(a.episodes > 0);
+    assert.equal(b.episodes, a.episodes);
+    assertClose([b.gradNorm, b.entropy], [a.gradNorm, a.entropy], { atol: 1e-5, rtol: 1e-4 });
+    assertClose(await onGpu.getParams(), await cpu.getParams(), {
+      atol: 1e-6,
+      rtol: 1e-4,
+      name: "parameters after 6 updates",
+    });
+    onGpu.dispose();
+  },
+);

@@ -11,12 +11,15 @@ import type { CpuVecEnv } from "../../envs/types.ts";
 import { actorCriticLoss, LOSS_STATS, LossStat } from "../../nn/actor_critic.ts";
 import { paramSpecs, policyOutputs, sizeOf } from "../../nn/model_spec.ts";
 import {
+  lstmLayer,
   makeCpuActivations,
   netBackward,
   netForward,
+  type Recurrence,
   type TensorViews,
   viewTensors,
 } from "../../nn/net_cpu.ts";
+import { episodeStarts } from "../../gpu/flags.ts";
 import { makeOptimizerState, optimizerStep } from "../../nn/optim.ts";
 import { initParams, makeLayout } from "../../nn/params.ts";
 import { sampleCategorical } from "../../nn/sample.ts";
@@ -46,7 +49,23 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
 
   const obsSize = sizeOf(env.spec.obs.shape);
   const act = makeCpuActivations(net, N); // acting: batch N
-  const train = makeCpuActivations(net, T * N); // learning: batch T·N
+  const train = makeCpuActivations(net, T * N, T); // learning: batch T·N (T steps of N)
+  // A recurrent net keeps an LSTM state per env, reset where an episode starts; the training
+  // forward replays the rollout from the state saved at its start (truncated BPTT over T).
+  const H = lstmLayer(net)?.hidden ?? 0;
+  const h = new Float32Array(N * H);
+  const c = new Float32Array(N * H);
+  const h0 = new Float32Array(N * H);
+  const c0 = new Float32Array(N * H);
+  const startsStep = new Uint32Array(N); // 1 where the env's episode starts at this step
+  const starts = new Uint32Array(T * N); // the rollout's, [T, N]
+  const acting: Recurrence | undefined = H
+    ? { T: 1, starts: startsStep, h0: h, c0: c, hT: h, cT: c }
+    : undefined;
+  const bootstrap: Recurrence | undefined = H
+    ? { T: 1, starts: startsStep, h0: h, c0: c }
+    : undefined;
+  const learning: Recurrence | undefined = H ? { T, starts, h0, c0 } : undefined;
   // The rollout, time-major [T, N, ...].
   const obs = env.obs instanceof Uint8Array
     ? new Uint8Array(T * N * obsSize)
@@ -81,9 +100,12 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
     },
     iterate() {
       // 1. Rollout: T steps of N envs with the current policy.
+      h0.set(h);
+      c0.set(c);
       for (let t = 0; t < T; t++) {
         obs.set(env.obs, t * N * obsSize);
-        netForward(net, pv, env.obs, act);
+        starts.set(startsStep, t * N);
+        netForward(net, pv, env.obs, act, acting);
         values.set(act.value, t * N);
         sampleCategorical({
           logits: act.policy,
@@ -98,9 +120,10 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
         rewards.set(env.reward, t * N);
         terminated.set(env.terminated, t * N);
         truncated.set(env.truncated, t * N);
+        episodeStarts(env.terminated, env.truncated, startsStep);
       }
       // 2. Bootstrap from V(s_T) and compute GAE advantages and λ-returns.
-      netForward(net, pv, env.obs, act);
+      netForward(net, pv, env.obs, act, bootstrap);
       lastValues.set(act.value);
       computeGae(
         { rewards, values, terminated, truncated, lastValues },
@@ -111,7 +134,7 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
         returns,
       );
       // 3. Forward and backward on the whole T·N batch through the fused head.
-      netForward(net, pv, obs, train);
+      netForward(net, pv, obs, train, learning);
       actorCriticLoss({
         logits: train.policy,
         values: train.value,
@@ -124,7 +147,7 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
         B: T * N,
         A,
       }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef });
-      netBackward(net, pv, gv, obs, train, dLogits, dValues);
+      netBackward(net, pv, gv, obs, train, dLogits, dValues, learning);
       // 4. Clip the global gradient norm, anneal the learning rate, step the optimizer.
       const step = optimizerStep(optConfig, optState, params, grads);
       gradNorm = step.gradNorm;
@@ -185,6 +208,9 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
       counter = n * T;
       env.reset((config.seed + n) >>> 0);
       episodesSeen = 0;
+      h.fill(0);
+      c.fill(0);
+      startsStep.fill(0);
       return Promise.resolve();
     },
     dispose() {},

@@ -3,7 +3,8 @@
  * (DESIGN.md idea 2) and replayed with one submit per iteration; the CPU reads nothing back
  * inside the loop. The same steps as the CPU form (`cpu.ts`), in the same order:
  *
- * 1. Rollout, for t < T: store obs_t, policy forward on the N envs, store V(s_t), sample
+ * 1. Rollout, for t < T: store obs_t (and, for a recurrent net, the episode-start flags and
+ *    at t = 0 the LSTM state), policy forward on the N envs, store V(s_t), sample
  *    actions (counter-based RNG, counter advanced on the GPU), store them, step the envs
  *    (auto-reset), store reward, terminated and truncated.
  * 2. Bootstrap V(s_T), then GAE(γ, λ) advantages and λ-returns.
@@ -26,7 +27,9 @@ import { makeGpuEnv } from "../../envs/registry.ts";
 import { LOSS_STATS, LossStat } from "../../nn/actor_critic.ts";
 import { recordActorCriticLoss } from "../../nn/actor_critic_gpu.ts";
 import { paramSpecs, policyOutputs } from "../../nn/model_spec.ts";
-import { recordNetBackward, recordNetForward } from "../../nn/net_gpu.ts";
+import { type GpuRecurrence, recordNetBackward, recordNetForward } from "../../nn/net_gpu.ts";
+import { lstmLayer } from "../../nn/net_cpu.ts";
+import { recordEpisodeStarts } from "../../gpu/flags.ts";
 import type { OptimizerState } from "../../nn/optim.ts";
 import {
   downloadOptimizerState,
@@ -85,8 +88,34 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
   const counter = createCounterBuffer(g, 0, "a2c sample counter");
 
   const e = env.buffers;
-  const act = await recordNetForward(g, net, params, e.obs, N); // acting: batch N
-  const train = await recordNetForward(g, net, params, obs, T * N); // learning: batch T·N
+  // A recurrent net keeps an LSTM state per env, reset where an episode starts; the training
+  // forward replays the rollout from the state saved at its start (truncated BPTT over T).
+  const H = lstmLayer(net)?.hidden ?? 0;
+  const state = H
+    ? {
+      h: buf(N * H, "lstm h"),
+      c: buf(N * H, "lstm c"),
+      h0: buf(N * H, "lstm h0"),
+      c0: buf(N * H, "lstm c0"),
+      startsStep: buf(N, "starts"),
+      starts: buf(T * N, "rollout starts"),
+    }
+    : undefined;
+  const acting: GpuRecurrence | undefined = state && {
+    T: 1,
+    starts: state.startsStep,
+    h0: state.h,
+    c0: state.c,
+    hT: state.h,
+    cT: state.c,
+  };
+  const bootstrapping: GpuRecurrence | undefined = state &&
+    { T: 1, starts: state.startsStep, h0: state.h, c0: state.c };
+  const learning: GpuRecurrence | undefined = state &&
+    { T, starts: state.starts, h0: state.h0, c0: state.c0 };
+  const act = await recordNetForward(g, net, params, e.obs, N, acting); // acting: batch N
+  const boot = state ? await recordNetForward(g, net, params, e.obs, N, bootstrapping) : act;
+  const train = await recordNetForward(g, net, params, obs, T * N, learning); // batch T·N
   const sample = await recordSampleCategorical(
     g,
     { logits: act.policy, counter, actions: e.actions },
@@ -97,6 +126,13 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
   // 1. Rollout.
   for (let t = 0; t < T; t++) {
     plan.push(await recordCopy(g, e.obs, obs, N * W, 0, t * N * W));
+    if (state) {
+      if (t === 0) {
+        plan.push(await recordCopy(g, state.h, state.h0, N * H));
+        plan.push(await recordCopy(g, state.c, state.c0, N * H));
+      }
+      plan.push(await recordCopy(g, state.startsStep, state.starts, N, 0, t * N));
+    }
     plan.push(...act.dispatches);
     plan.push(await recordCopy(g, act.value, values, N, 0, t * N));
     plan.push(sample, advance);
@@ -105,10 +141,13 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
     plan.push(await recordCopy(g, e.reward, rewards, N, 0, t * N));
     plan.push(await recordCopy(g, e.terminated, terminated, N, 0, t * N));
     plan.push(await recordCopy(g, e.truncated, truncated, N, 0, t * N));
+    if (state) {
+      plan.push(await recordEpisodeStarts(g, e.terminated, e.truncated, state.startsStep, N));
+    }
   }
   // 2. Bootstrap and GAE.
-  plan.push(...act.dispatches);
-  plan.push(await recordCopy(g, act.value, lastValues, N));
+  plan.push(...boot.dispatches);
+  plan.push(await recordCopy(g, boot.value, lastValues, N));
   plan.push(
     await recordGae(
       g,
@@ -221,6 +260,11 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
       iterations = n;
       writeBuffer(g, counter, new Uint32Array([(n * T) >>> 0]));
       episodesSeen = 0;
+      if (state) {
+        for (const b of [state.h, state.c, state.startsStep]) {
+          writeBuffer(g, b, new Float32Array(b.size / 4));
+        }
+      }
       await env.reset((config.seed + n) >>> 0);
     },
     dispose() {
@@ -231,7 +275,8 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
       for (const b of [params.buffer, grads.buffer, optimizer.first, optimizer.second]) {
         b.destroy();
       }
-      for (const f of [act, train]) {
+      for (const b of Object.values(state ?? {})) b.destroy();
+      for (const f of [act, boot, train]) {
         for (const b of [...f.pre, ...f.outputs, ...f.gradOutputs, f.policy, f.value]) {
           b.destroy();
         }

@@ -1,0 +1,347 @@
+/**
+ * The coordinator of an asynchronous run: allocates the shared memory, initialises θ (and
+ * θ⁻), starts W Deno workers (one actor-learner each), and, while they run, reads the
+ * shared counters to emit log records and periodic checkpoints. It never blocks on a
+ * worker: the workers stop themselves at the budget or when the shared stop flag is set.
+ *
+ * Stopping: the budget, `hooks.shouldStop()`, a target return, Ctrl-C (SIGINT, when
+ * `handleSigint`) or a worker fault set the stop flag; the coordinator then waits at most
+ * `joinTimeoutSeconds` for every worker to report done, terminates them, writes the
+ * checkpoint (when `checkpointPath` is set) and removes its signal listener. A fault (a
+ * learner that threw, or a Worker `error` event) is then rethrown as one Error naming every
+ * failed worker id and its error.
+ *
+ * @module
+ */
+
+import { makeOptimizerState, optimizerStateTensors } from "../../nn/optim.ts";
+import { learningRateAt } from "../../nn/optim.ts";
+import { initParams, type NamedTensor, type ParamLayout } from "../../nn/params.ts";
+import { saveCheckpoint } from "../../nn/safetensors.ts";
+import type { NetSpec } from "../../nn/model_spec.ts";
+import { type AsyncConfig, type AsyncOverrides, isQAlgo, resolveAsyncConfig } from "./config.ts";
+import { asyncOptimizerConfig, makeAsyncNet } from "./learner.ts";
+import {
+  Control,
+  globalSteps,
+  makeSharedState,
+  readNewReturns,
+  requestStop,
+  type SharedState,
+  type StartMessage,
+  stopRequested,
+  type WorkerReply,
+  WorkerStat,
+  workerStat,
+} from "./shared.ts";
+
+/** A log record of an asynchronous run, one per `logEvery` global steps and one at the end. */
+export interface AsyncLogRecord {
+  /** The method. */
+  readonly algo: AsyncConfig["algo"];
+  /** Global steps T (environment steps of all workers together). */
+  readonly globalSteps: number;
+  /** Shared updates applied so far (all workers). */
+  readonly updates: number;
+  /** Seconds since the workers were started. */
+  readonly wallSeconds: number;
+  /** Global steps per second since the previous record. */
+  readonly stepsPerSecond: number;
+  /** Episodes finished so far (all workers). */
+  readonly episodes: number;
+  /** Mean return of the last 100 finished episodes of all workers (NaN before the first). */
+  readonly returnMean100: number;
+  /** Returns of the episodes finished since the previous record (raw, unclipped). */
+  readonly newReturns: readonly number[];
+  /** Episodes per worker. */
+  readonly workerEpisodes: readonly number[];
+  /** Environment steps per worker. */
+  readonly workerSteps: readonly number[];
+  /** Q family: each worker's current ε; A3C: each worker's last policy entropy (nats). */
+  readonly workerEntropyOrEpsilon: readonly number[];
+  /** The learning rate at the current global step. */
+  readonly lr: number;
+  /** Mean over workers of the loss of their last update. */
+  readonly loss: number;
+  /** Mean over workers of the gradient norm (before clipping) of their last update. */
+  readonly gradNorm: number;
+  /** Target network refreshes so far (Q family; 0 for A3C). */
+  readonly targetRefreshes: number;
+}
+
+/** A worker that failed: its id and error. */
+export interface WorkerFault {
+  /** Worker id. */
+  readonly id: number;
+  /** The error's message. */
+  readonly message: string;
+  /** The error's stack, when known. */
+  readonly stack?: string;
+}
+
+/** Callbacks and options of {@link trainAsync}. */
+export interface AsyncHooks {
+  /** Called with each log record (awaited; the workers keep running meanwhile). */
+  onLog?(record: AsyncLogRecord): void | Promise<void>;
+  /** Called once per failed worker, as soon as the fault is seen. */
+  onFault?(fault: WorkerFault): void;
+  /** Polled every `pollMs`: return true to stop the run (a checkpoint is still written). */
+  shouldStop?(): boolean;
+  /** Stop once the mean return of the last 100 episodes reaches this (100 episodes needed). */
+  targetReturn?: number;
+  /** Set the stop flag on Ctrl-C (SIGINT) while training; default true. */
+  handleSigint?: boolean;
+  /** Milliseconds between reads of the shared counters; default 20. */
+  pollMs?: number;
+}
+
+/** Result of {@link trainAsync}. */
+export interface AsyncResult {
+  /** The resolved config. */
+  readonly config: AsyncConfig;
+  /** The network. */
+  readonly net: NetSpec;
+  /** The parameter layout. */
+  readonly layout: ParamLayout;
+  /** The shared memory (final θ, g, θ⁻ and counters). */
+  readonly shared: SharedState;
+  /** The last log record. */
+  readonly last: AsyncLogRecord;
+  /** Why the run stopped. */
+  readonly stopReason: "budget" | "target" | "stopped" | "interrupted";
+  /** Ids of workers that did not report done within the join timeout (terminated anyway). */
+  readonly timedOut: readonly number[];
+  /** The checkpoint written at the end, or "" when none. */
+  readonly checkpoint: string;
+}
+
+/** Metadata key of the resolved config (JSON) in a checkpoint. */
+export const ASYNC_CONFIG_KEY = "async.config";
+/** Metadata key of the global step counter T (decimal) in a checkpoint. */
+export const ASYNC_STEPS_KEY = "async.globalSteps";
+/** Name prefix of the target network's tensors in a checkpoint (`target.<name>`). */
+export const TARGET_PREFIX = "target.";
+
+/**
+ * Saves the shared θ (copied), the shared RMSProp statistics (as `optim.square_avg.*`, step =
+ * T) and, for the Q family, θ⁻ (as `target.*`) to `path`, atomically, with the config and T
+ * in the metadata. Loading it with `loadCheckpoint` needs `extraPrefixes: ["optim.",
+ * "target."]` for a Q-family checkpoint.
+ */
+export async function saveAsyncCheckpoint(
+  path: string,
+  config: AsyncConfig,
+  layout: ParamLayout,
+  shared: SharedState,
+): Promise<void> {
+  const optimizer = asyncOptimizerConfig(config);
+  const T = globalSteps(shared);
+  const state = makeOptimizerState(optimizer, layout.size, { first: shared.rmsG.slice() });
+  state.step = T;
+  const saved = optimizerStateTensors(optimizer, state, layout);
+  const extra: NamedTensor[] = [...saved.tensors];
+  if (shared.target.length) {
+    for (const t of layout.tensors) {
+      extra.push({
+        name: TARGET_PREFIX + t.name,
+        shape: t.shape,
+        data: shared.target.slice(t.offset, t.offset + t.length),
+      });
+    }
+  }
+  await saveCheckpoint(
+    path,
+    layout,
+    shared.params.slice(),
+    { ...saved.metadata, [ASYNC_CONFIG_KEY]: JSON.stringify(config), [ASYNC_STEPS_KEY]: String(T) },
+    extra,
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function ensureParentDir(path: string): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
+}
+
+/**
+ * Trains one of the asynchronous methods with `config.workers` Deno workers over shared
+ * memory until the global step budget (or a stop: see the module doc). Validates the config
+ * and builds the network before starting any worker (`net: "lstm"` is refused there).
+ * Throws, after stopping every worker and writing the checkpoint, when a worker failed.
+ */
+export async function trainAsync(
+  overrides: AsyncOverrides,
+  hooks: AsyncHooks = {},
+): Promise<AsyncResult> {
+  const config = resolveAsyncConfig(overrides);
+  const net = makeAsyncNet(config);
+  const layout = net.layout;
+  const W = config.workers;
+  const shared = makeSharedState(layout, W, isQAlgo(config.algo));
+  initParams(layout, config.seed, shared.params);
+  if (shared.target.length) shared.target.set(shared.params);
+  const optimizer = asyncOptimizerConfig(config);
+  if (config.checkpointPath) await ensureParentDir(config.checkpointPath);
+
+  const finished = new Array<boolean>(W).fill(false);
+  const faults: WorkerFault[] = [];
+  const fault = (f: WorkerFault) => {
+    if (finished[f.id]) return;
+    finished[f.id] = true;
+    faults.push(f);
+    requestStop(shared);
+    hooks.onFault?.(f);
+  };
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    requestStop(shared);
+  };
+  const handleSigint = hooks.handleSigint ?? true;
+  if (handleSigint) Deno.addSignalListener("SIGINT", onSigint);
+
+  const start = performance.now();
+  const workers: Worker[] = [];
+  const window: number[] = [];
+  const seen = new Array<number>(W).fill(0);
+  let fresh: number[] = [];
+  let lastTime = start;
+  let lastSteps = 0;
+  let nextLog = config.logEvery;
+  let nextCheckpoint = config.checkpointEvery || Infinity;
+  let last: AsyncLogRecord | undefined;
+  let stopReason: AsyncResult["stopReason"] = "budget";
+  let timedOut: number[] = [];
+
+  const collectReturns = () => {
+    for (let id = 0; id < W; id++) {
+      const r = readNewReturns(shared, id, seen[id]);
+      seen[id] = r.count;
+      for (const v of r.returns) {
+        fresh.push(v);
+        window.push(v);
+        if (window.length > 100) window.shift();
+      }
+    }
+  };
+  const record = (): AsyncLogRecord => {
+    const now = performance.now();
+    const T = globalSteps(shared);
+    const perWorker = (stat: number) =>
+      Array.from({ length: W }, (_, id) => workerStat(shared, id, stat));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const workerEpisodes = perWorker(WorkerStat.episodes);
+    const r: AsyncLogRecord = {
+      algo: config.algo,
+      globalSteps: T,
+      updates: Atomics.load(shared.control, Control.updates),
+      wallSeconds: (now - start) / 1000,
+      stepsPerSecond: (T - lastSteps) / Math.max(1e-9, (now - lastTime) / 1000),
+      episodes: workerEpisodes.reduce((a, b) => a + b, 0),
+      returnMean100: window.length ? mean(window) : NaN,
+      newReturns: fresh,
+      workerEpisodes,
+      workerSteps: perWorker(WorkerStat.steps),
+      workerEntropyOrEpsilon: perWorker(WorkerStat.entropyOrEpsilon),
+      lr: learningRateAt(optimizer, T),
+      loss: mean(perWorker(WorkerStat.loss)),
+      gradNorm: mean(perWorker(WorkerStat.gradNorm)),
+      targetRefreshes: Atomics.load(shared.control, Control.targetRefreshes),
+    };
+    fresh = [];
+    lastTime = now;
+    lastSteps = T;
+    return r;
+  };
+
+  try {
+    for (let id = 0; id < W; id++) {
+      const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+        const reply = event.data;
+        if (reply.kind === "done") finished[reply.id] = true;
+        else fault({ id: reply.id, message: reply.message, stack: reply.stack });
+      };
+      worker.onerror = (event: ErrorEvent) => {
+        event.preventDefault(); // report it here instead of ending the process
+        fault({ id, message: event.message ?? String(event.error) });
+      };
+      worker.onmessageerror = () => fault({ id, message: "a message could not be decoded" });
+      workers.push(worker);
+      const start: StartMessage = { kind: "start", id, config, shared };
+      worker.postMessage(start);
+    }
+    let deadline = Infinity;
+    while (true) {
+      await sleep(hooks.pollMs ?? 20);
+      collectReturns();
+      const T = globalSteps(shared);
+      if (!stopRequested(shared)) {
+        if (hooks.shouldStop?.()) {
+          stopReason = "stopped";
+          requestStop(shared);
+        } else if (
+          hooks.targetReturn !== undefined && window.length >= 100 &&
+          window.reduce((a, b) => a + b, 0) / window.length >= hooks.targetReturn
+        ) {
+          stopReason = "target";
+          requestStop(shared);
+        } else if (T >= config.totalSteps) {
+          requestStop(shared); // the workers stop by themselves; this only starts the clock
+        }
+      }
+      if (stopRequested(shared) && deadline === Infinity) {
+        deadline = performance.now() + config.joinTimeoutSeconds * 1000;
+      }
+      const allDone = finished.every((f) => f);
+      if (allDone) break;
+      if (performance.now() > deadline) {
+        timedOut = finished.flatMap((f, id) => f ? [] : [id]);
+        break;
+      }
+      if (T >= nextLog) {
+        nextLog = (Math.floor(T / config.logEvery) + 1) * config.logEvery;
+        last = record();
+        await hooks.onLog?.(last);
+      }
+      if (T >= nextCheckpoint && config.checkpointPath) {
+        nextCheckpoint = (Math.floor(T / config.checkpointEvery) + 1) * config.checkpointEvery;
+        await saveAsyncCheckpoint(config.checkpointPath, config, layout, shared);
+      }
+    }
+  } finally {
+    requestStop(shared);
+    for (const w of workers) w.terminate();
+    if (handleSigint) Deno.removeSignalListener("SIGINT", onSigint);
+  }
+  if (interrupted) stopReason = "interrupted";
+  collectReturns();
+  last = record();
+  await hooks.onLog?.(last);
+  if (config.checkpointPath) {
+    await saveAsyncCheckpoint(config.checkpointPath, config, layout, shared);
+  }
+  if (faults.length) {
+    const where = config.checkpointPath
+      ? `; the shared parameters were saved to ${config.checkpointPath}`
+      : "";
+    throw new Error(
+      `async ${config.algo}: ${
+        faults.map((f) => `worker ${f.id} failed: ${f.message}`).join("; ")
+      } (all workers stopped at global step ${last.globalSteps}${where})`,
+      { cause: faults },
+    );
+  }
+  return {
+    config,
+    net: net.spec,
+    layout,
+    shared,
+    last,
+    stopReason,
+    timedOut,
+    checkpoint: config.checkpointPath,
+  };
+}

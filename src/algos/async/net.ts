@@ -1,0 +1,133 @@
+/**
+ * The network behind a small interface, so the actor-learner loop does not care which
+ * backend runs it. Today: the feed-forward CPU twins of `net_cpu.ts` (MLP or the A3C paper's
+ * conv net). The recurrent net (`net: "lstm"`) is refused with a clear error until net_cpu
+ * supports LSTM layers; a recurrent implementation would add per-worker state to this
+ * interface (reset at episode starts, carried across rollouts).
+ *
+ * The Q family reuses the categorical actor-critic network: the POLICY head's outputs are
+ * the Q-values Q(s, ·) and the value head is unused (its gradient is 0).
+ *
+ * @module
+ */
+
+import type { EnvSpec } from "../../envs/types.ts";
+import { type NetSpec, paramSpecs, policyOutputs } from "../../nn/model_spec.ts";
+import {
+  type CpuActivations,
+  makeCpuActivations,
+  netBackward,
+  netForward,
+  type TensorViews,
+  viewTensors,
+} from "../../nn/net_cpu.ts";
+import { makeLayout, type ParamLayout } from "../../nn/params.ts";
+import { netForEnv } from "../a2c/common.ts";
+import type { AsyncCommonConfig } from "./config.ts";
+
+/** Outputs of a forward pass; views valid until the next forward of the same batch size. */
+export interface NetOutputs {
+  /** Policy logits (A3C) or Q-values (Q family), [B, A]. */
+  readonly policy: Float32Array;
+  /** State values V(s) (A3C; unused by the Q family), [B]. */
+  readonly value: Float32Array;
+}
+
+/** A network an actor-learner can evaluate and differentiate on flat parameter vectors. */
+export interface LearnerNet {
+  /** The network description. */
+  readonly spec: NetSpec;
+  /** Where each parameter tensor lives in the flat vectors. */
+  readonly layout: ParamLayout;
+  /** Policy outputs per observation (the number of actions A). */
+  readonly actions: number;
+  /**
+   * Forward pass of `batch` observations `obs` ([batch, ...input]) with parameters `params`
+   * [layout.size] (local or shared memory).
+   */
+  forward(params: Float32Array, obs: Float32Array | Uint8Array, batch: number): NetOutputs;
+  /**
+   * Backward pass after {@link LearnerNet.forward} with the same `params`, `obs` and `batch`:
+   * writes the gradient of every parameter into `grads` [layout.size] (overwriting it) from
+   * `dPolicy` [batch, A] and `dValue` [batch].
+   */
+  backward(
+    params: Float32Array,
+    grads: Float32Array,
+    obs: Float32Array | Uint8Array,
+    batch: number,
+    dPolicy: Float32Array,
+    dValue: Float32Array,
+  ): void;
+}
+
+/**
+ * The network of an asynchronous run for `env`: an MLP for vector observations, the A3C FF
+ * conv net for pixels (see `netForEnv` of A2C). Refuses continuous actions and `net: "lstm"`
+ * with a message saying why.
+ */
+export function asyncNetForEnv(
+  env: EnvSpec,
+  config: Pick<AsyncCommonConfig, "net" | "hidden">,
+): NetSpec {
+  if (env.action.kind !== "discrete") {
+    throw new RangeError(
+      `async: env ${env.name} has continuous actions; the asynchronous methods here need ` +
+        "discrete actions (a categorical policy or Q-values)",
+    );
+  }
+  if (config.net === "lstm") {
+    throw new RangeError(
+      'net: "lstm" is not yet supported by the CPU net (net_cpu has no LSTM layer); the ' +
+        'asynchronous workers run on the CPU twins: use net "ff" (pixels) or "mlp" (vectors)',
+    );
+  }
+  return netForEnv(env, config);
+}
+
+/** The CPU-twin implementation of {@link LearnerNet} for a feed-forward `spec`. */
+export function makeCpuLearnerNet(spec: NetSpec): LearnerNet {
+  if (spec.layers.some((l) => l.kind === "lstm")) {
+    throw new RangeError(
+      "net: LSTM layers are not yet supported by the CPU net (net_cpu); use a feed-forward net",
+    );
+  }
+  const layout = makeLayout(paramSpecs(spec));
+  const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
+  const views = new WeakMap<Float32Array, TensorViews>();
+  const viewsOf = (flat: Float32Array): TensorViews => {
+    let v = views.get(flat);
+    if (!v) {
+      if (flat.length !== layout.size) {
+        throw new RangeError(
+          `async net: a flat vector has ${flat.length} floats, the layout needs ${layout.size}`,
+        );
+      }
+      v = viewTensors(flat, offsets, spec);
+      views.set(flat, v);
+    }
+    return v;
+  };
+  const acts = new Map<number, CpuActivations>();
+  const actsOf = (batch: number): CpuActivations => {
+    let a = acts.get(batch);
+    if (!a) {
+      a = makeCpuActivations(spec, batch);
+      acts.set(batch, a);
+    }
+    return a;
+  };
+  return {
+    spec,
+    layout,
+    actions: policyOutputs(spec.head),
+    forward(params, obs, batch) {
+      const a = actsOf(batch);
+      netForward(spec, viewsOf(params), obs, a);
+      return { policy: a.policy, value: a.value };
+    },
+    backward(params, grads, obs, batch, dPolicy, dValue) {
+      netBackward(spec, viewsOf(params), viewsOf(grads), obs, actsOf(batch), dPolicy, dValue);
+    },
+  };
+}
