@@ -14,6 +14,7 @@ import { timePlan } from "../src/gpu/timing.ts";
 import { envSpec, makeCpuEnv, makeGpuEnv } from "../src/envs/registry.ts";
 import { actionWords } from "../src/envs/gpu_env.ts";
 import { makeRng } from "../src/util/rng.ts";
+import { makePongGpu } from "../src/envs/pong_gpu.ts";
 
 import type { BenchRow } from "./row.ts";
 export type { BenchRow };
@@ -108,4 +109,47 @@ if (import.meta.main) {
     new URL("./results/envs.json", import.meta.url),
     JSON.stringify({ device, date: new Date().toISOString(), rows }, null, 2) + "\n",
   );
+}
+
+/**
+ * Where Pong's GPU time goes: the physics kernel (`step`, k frames per copy) and the render
+ * kernel (every obs word of the 4-frame stack) timed apart, as µs per agent step and the
+ * render's write bandwidth, at each N in `sizes`.
+ */
+export async function benchPongKernels(
+  gpu: Gpu,
+  sizes: number[],
+  steps: number,
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const n of sizes) {
+    const env = await makePongGpu(gpu, n);
+    await env.reset(1);
+    writeBuffer(gpu, env.buffers.actions, randomActions("pong", n, 3));
+    const shape = `N=${n}`;
+    for (const [name, d] of [["step", env.stepDispatch], ["render", env.renderDispatch]] as const) {
+      const t = await timePlan(gpu, [d], steps, 2);
+      const ms = t.gpuMs ?? t.wallMs;
+      rows.push({
+        group: "pong kernels",
+        name,
+        backend: "webgpu",
+        shape,
+        value: ms * 1000,
+        unit: "µs/step",
+      });
+      if (name === "render") {
+        const bytes = n * 4 * 84 * 84;
+        rows.push({
+          group: "pong kernels",
+          name: "render writes",
+          backend: "webgpu",
+          shape,
+          value: bytes / (ms / 1000) / 1e9,
+          unit: "GB/s",
+        });
+      }
+    }
+  }
+  return rows;
 }

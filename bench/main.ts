@@ -11,13 +11,13 @@
 import { type Gpu, openGpu } from "../src/gpu/device.ts";
 import { ENV_NAMES } from "../src/envs/registry.ts";
 import { benchA2c } from "./a2c.ts";
-import { benchEnvs } from "./envs.ts";
+import { benchEnvs, benchPongKernels } from "./envs.ts";
 import { benchLearner } from "./learner.ts";
 import { benchMatmul } from "./matmul.ts";
 import type { BenchRow } from "./row.ts";
 
 /** Benchmark groups, in the order they run. */
-export const BENCH_GROUPS = ["matmul", "learner", "envs", "a2c"] as const;
+export const BENCH_GROUPS = ["matmul", "learner", "envs", "pong", "a2c"] as const;
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -106,6 +106,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       sizes: big ? [1024, 16384, 65536] : [64, 1024],
       steps: big ? 200 : 50,
     }));
+  // Pong renders an 84×84×4 u8 stack per copy per step: N from 1 up, smaller on software.
+  await run("pong", async () => [
+    ...await benchEnvs({
+      gpu,
+      names: ["pong"],
+      sizes: big ? [1, 16, 256, 4096, 16384, 65536] : [1, 16, 256],
+      steps: big ? 100 : 5,
+    }),
+    ...(gpu ? await benchPongKernels(gpu, big ? [4096, 65536] : [256], big ? 100 : 5) : []),
+  ]);
   await run("a2c", () =>
     benchA2c({
       gpu,
