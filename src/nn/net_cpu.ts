@@ -84,9 +84,7 @@ export interface Recurrence {
 
 /** The LSTM layer of `spec`, if any (at most one is allowed). */
 export function lstmLayer(spec: NetSpec): (ResolvedLayer & { kind: "lstm" }) | undefined {
-  return resolveLayers(spec).find((l): l is ResolvedLayer & { kind: "lstm" } =>
-    l.kind === "lstm"
-  );
+  return resolveLayers(spec).find((l): l is ResolvedLayer & { kind: "lstm" } => l.kind === "lstm");
 }
 
 function checkRecurrence(where: string, spec: NetSpec, B: number, rec?: Recurrence): void {

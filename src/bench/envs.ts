@@ -1,20 +1,18 @@
 /**
  * Env throughput: env-steps per second of each env on the GPU (many steps recorded into one
- * submit, timed with `timePlan`) and on the CPU twin. Run:
- * `deno run -A bench/envs.ts` (writes bench/results/envs.json).
+ * submit, timed with `timePlan`) and on the CPU twin. Run: `deno task bench envs pong`.
  *
  * @module
  */
 
-import type { Gpu } from "../src/gpu/device.ts";
-import { openGpu } from "../src/gpu/device.ts";
-import { writeBuffer } from "../src/gpu/buffers.ts";
-import type { Plan } from "../src/gpu/plan.ts";
-import { timePlan } from "../src/gpu/timing.ts";
-import { envSpec, makeCpuEnv, makeGpuEnv } from "../src/envs/registry.ts";
-import { actionWords } from "../src/envs/gpu_env.ts";
-import { makeRng } from "../src/util/rng.ts";
-import { makePongGpu } from "../src/envs/pong_gpu.ts";
+import type { Gpu } from "../gpu/device.ts";
+import { writeBuffer } from "../gpu/buffers.ts";
+import type { Plan } from "../gpu/plan.ts";
+import { timePlan } from "../gpu/timing.ts";
+import { envSpec, makeCpuEnv, makeGpuEnv } from "../envs/registry.ts";
+import { actionWords } from "../envs/gpu_env.ts";
+import { makeRng } from "../util/rng.ts";
+import { makePongGpu } from "../envs/pong_gpu.ts";
 
 import type { BenchRow } from "./row.ts";
 export type { BenchRow };
@@ -77,40 +75,6 @@ export async function benchEnvs(
   }
   return rows;
 }
-
-if (import.meta.main) {
-  const gpu = (await openGpu()) ?? undefined;
-  const big = gpu && !gpu.isFallback;
-  const rows = await benchEnvs({
-    gpu,
-    names: ["catch", "cartpole", "pendulum"],
-    sizes: big ? [1024, 16384, 262144] : [64, 1024],
-    steps: big ? 500 : 50,
-  });
-  // Pong renders 84 × 84 × 4 u8 frames every step (7 KB a copy): smaller runs on software.
-  rows.push(
-    ...await benchEnvs({
-      gpu,
-      names: ["pong"],
-      sizes: big ? [1024, 16384, 65536] : [16, 64, 256],
-      steps: big ? 200 : 10,
-    }),
-  );
-  for (const r of rows) {
-    console.log(
-      `${r.name.padEnd(9)} ${r.backend.padEnd(7)} ${r.shape.padEnd(9)} ${
-        r.value.toExponential(3)
-      } ${r.unit}`,
-    );
-  }
-  const device = gpu ? gpu.description : "none";
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(
-    new URL("./results/envs.json", import.meta.url),
-    JSON.stringify({ device, date: new Date().toISOString(), rows }, null, 2) + "\n",
-  );
-}
-
 /**
  * Where Pong's GPU time goes: the physics kernel (`step`, k frames per copy) and the render
  * kernel (every obs word of the 4-frame stack) timed apart, as µs per agent step and the

@@ -2,17 +2,16 @@
  * Matmul throughput: the WGSL kernels (both paths, timed with `timePlan`) and the TypeScript
  * twin (wall time), on square fp32 products C[s,s] = A[s,s]·B[s,s], in GFLOP/s (2·s³ flops).
  *
- * Run: `deno run -A bench/matmul.ts [--sizes 256,512] [--cpu-sizes 128,256]`. Prints a table
- * and writes `bench/results/matmul.json`. On a software adapter (llvmpipe) keep sizes ≤ 512.
+ * Run: `deno task bench matmul`. On a software adapter (llvmpipe) sizes stay ≤ 512.
  *
  * @module
  */
 
-import { type Gpu, openGpu } from "../src/gpu/device.ts";
-import { createStorageBuffer } from "../src/gpu/buffers.ts";
-import { timePlan } from "../src/gpu/timing.ts";
-import { matmul } from "../src/nn/linear.ts";
-import { chooseMatmulPath, type MatmulPath, recordMatmul } from "../src/nn/linear_gpu.ts";
+import type { Gpu } from "../gpu/device.ts";
+import { createStorageBuffer } from "../gpu/buffers.ts";
+import { timePlan } from "../gpu/timing.ts";
+import { matmul } from "../nn/linear.ts";
+import { chooseMatmulPath, type MatmulPath, recordMatmul } from "../nn/linear_gpu.ts";
 
 import type { BenchRow } from "./row.ts";
 export type { BenchRow };
@@ -89,40 +88,4 @@ export async function benchMatmul(
     }
   }
   return rows;
-}
-
-function parseList(flag: string): number[] | undefined {
-  const i = Deno.args.indexOf(flag);
-  if (i < 0) return undefined;
-  const list = (Deno.args[i + 1] ?? "").split(",").map(Number);
-  if (list.some((x) => !Number.isInteger(x) || x < 1)) {
-    throw new RangeError(`${flag}: expected a comma-separated list of positive integers`);
-  }
-  return list;
-}
-
-if (import.meta.main) {
-  const gpu = (await openGpu()) ?? undefined;
-  const software = !gpu || gpu.isFallback;
-  const sizes = parseList("--sizes") ?? (software ? [256, 512] : [1024, 2048, 4096]);
-  const cpuSizes = parseList("--cpu-sizes") ?? [128, 256, 512];
-  console.log(
-    `adapter: ${gpu ? gpu.description : "none"}; timing: ${
-      gpu?.hasTimestamps ? "timestamps" : "wall clock"
-    }`,
-  );
-  const rows = await benchMatmul({ gpu, sizes, cpuSizes });
-  console.table(rows.map((r) => ({ ...r, value: Number(r.value.toFixed(2)) })));
-  const out = new URL("./results/matmul.json", import.meta.url);
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(
-    out,
-    JSON.stringify(
-      { adapter: gpu?.description ?? null, date: new Date().toISOString(), rows },
-      null,
-      2,
-    ) +
-      "\n",
-  );
-  console.log(`wrote ${out.pathname}`);
 }

@@ -1,17 +1,17 @@
 /**
  * A2C end to end: env-steps per second of whole training iterations (rollout of T steps of N
  * envs, GAE, forward + backward on the T·N batch, optimizer step) on the GPU and on the CPU
- * twins, for the same config. Run: `deno run -A bench/a2c.ts`.
+ * twins, for the same config. Run: `deno task bench a2c`.
  *
  * @module
  */
 
-import { type Gpu, openGpu } from "../src/gpu/device.ts";
-import type { A2cRunner } from "../src/algos/a2c/common.ts";
-import { type A2cConfig, resolveA2cConfig } from "../src/algos/a2c/config.ts";
-import { makeA2cCpu } from "../src/algos/a2c/cpu.ts";
-import { makeA2cGpu } from "../src/algos/a2c/gpu.ts";
-import { ENV_NAMES } from "../src/envs/registry.ts";
+import type { Gpu } from "../gpu/device.ts";
+import type { A2cRunner } from "../algos/a2c/common.ts";
+import { type A2cConfig, resolveA2cConfig } from "../algos/a2c/config.ts";
+import { makeA2cCpu } from "../algos/a2c/cpu.ts";
+import { makeA2cGpu } from "../algos/a2c/gpu.ts";
+import { ENV_NAMES } from "../envs/registry.ts";
 import type { BenchRow } from "./row.ts";
 
 /** One end-to-end case: an env, its net and a number of envs N. */
@@ -68,28 +68,4 @@ export async function benchA2c(
     }
   }
   return rows;
-}
-
-if (import.meta.main) {
-  const gpu = (await openGpu()) ?? undefined;
-  const big = gpu !== undefined && !gpu.isFallback;
-  const rows = await benchA2c({
-    gpu,
-    cpu: true,
-    iterations: big ? 50 : 10,
-    cases: big
-      ? [
-        { env: "cartpole", net: "mlp", numEnvs: 4096 },
-        { env: "pong", net: "ff", numEnvs: 64 },
-        { env: "pong", net: "ff", numEnvs: 1024 },
-      ]
-      : [{ env: "catch", net: "mlp", numEnvs: 64 }, { env: "cartpole", net: "mlp", numEnvs: 256 }],
-  });
-  for (const r of rows) {
-    console.log(
-      `${r.name.padEnd(14)} ${r.backend.padEnd(7)} ${r.shape.padEnd(12)} ${
-        r.value.toFixed(0)
-      } ${r.unit}`,
-    );
-  }
 }

@@ -3,16 +3,16 @@
  * fused actor-critic loss, backward and the RMSProp step — at a batch size B, on the GPU
  * (the recorded plan replayed, timed with timestamp queries where the adapter has them) and
  * on the CPU twins. The nets are the A3C paper's feed-forward net on 84×84×4 u8 frames and
- * a 64-64 MLP on CartPole's 4 floats. Run: `deno run -A bench/learner.ts`.
+ * a 64-64 MLP on CartPole's 4 floats. Run: `deno task bench learner`.
  *
  * @module
  */
 
-import { type Gpu, openGpu } from "../src/gpu/device.ts";
-import { createStorageBuffer } from "../src/gpu/buffers.ts";
-import { timePlan } from "../src/gpu/timing.ts";
-import { actorCriticLoss, LOSS_STATS } from "../src/nn/actor_critic.ts";
-import { recordActorCriticLoss } from "../src/nn/actor_critic_gpu.ts";
+import type { Gpu } from "../gpu/device.ts";
+import { createStorageBuffer } from "../gpu/buffers.ts";
+import { timePlan } from "../gpu/timing.ts";
+import { actorCriticLoss, LOSS_STATS } from "../nn/actor_critic.ts";
+import { recordActorCriticLoss } from "../nn/actor_critic_gpu.ts";
 import {
   a3cFeedForwardNet,
   mlpNet,
@@ -20,12 +20,12 @@ import {
   paramSpecs,
   policyOutputs,
   sizeOf,
-} from "../src/nn/model_spec.ts";
-import { makeCpuActivations, netBackward, netForward, viewTensors } from "../src/nn/net_cpu.ts";
-import { recordNetBackward, recordNetForward } from "../src/nn/net_gpu.ts";
-import { makeOptimizerState, optimizerStep } from "../src/nn/optim.ts";
-import { recordOptimizerStep } from "../src/nn/optim_gpu.ts";
-import { initParams, makeLayout } from "../src/nn/params.ts";
+} from "../nn/model_spec.ts";
+import { makeCpuActivations, netBackward, netForward, viewTensors } from "../nn/net_cpu.ts";
+import { recordNetBackward, recordNetForward } from "../nn/net_gpu.ts";
+import { makeOptimizerState, optimizerStep } from "../nn/optim.ts";
+import { recordOptimizerStep } from "../nn/optim_gpu.ts";
+import { initParams, makeLayout } from "../nn/params.ts";
 import type { BenchRow } from "./row.ts";
 
 /** The nets measured, by name. */
@@ -145,22 +145,4 @@ export async function benchLearner(
     }
   }
   return rows;
-}
-
-if (import.meta.main) {
-  const gpu = (await openGpu()) ?? undefined;
-  const big = gpu !== undefined && !gpu.isFallback;
-  const rows = await benchLearner({
-    gpu,
-    gpuBatches: big ? [1024, 8192] : [32],
-    cpuBatch: 32,
-    repeats: big ? 20 : 3,
-  });
-  for (const r of rows) {
-    console.log(
-      `${r.name.padEnd(16)} ${r.backend.padEnd(7)} ${r.shape.padEnd(7)} ${
-        r.value.toFixed(0)
-      } ${r.unit}`,
-    );
-  }
 }

@@ -1,0 +1,14 @@
+/**
+ * The GPU-vs-CPU benchmark: the same work on each backend — matmul, learner steps, env steps
+ * (Pong's kernels timed apart) and A2C end to end — as rows with units, a markdown table with
+ * GPU/CPU ratios, and a JSON report.
+ *
+ * @module
+ */
+
+export * from "./row.ts";
+export * from "./run.ts";
+export * from "./matmul.ts";
+export * from "./learner.ts";
+export * from "./envs.ts";
+export * from "./a2c.ts";

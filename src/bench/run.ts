@@ -1,0 +1,145 @@
+/**
+ * `deno task bench`: the same work on every available backend — matmul GFLOP/s (the linear
+ * layer's kernel), learner samples/s (forward + backward + RMSProp), env-steps/s of the
+ * environments and A2C end to end — printed as a markdown table with the GPU/CPU ratio per
+ * row and written to `bench/results/<adapter>.json`. Sizes are large on a hardware GPU and
+ * small on a software adapter or without one. A benchmark, not a test: nothing asserts.
+ *
+ * @module
+ */
+
+import { type Gpu, openGpu } from "../gpu/device.ts";
+import { ENV_NAMES } from "../envs/registry.ts";
+import { benchA2c } from "./a2c.ts";
+import { benchEnvs, benchPongKernels } from "./envs.ts";
+import { benchLearner } from "./learner.ts";
+import { benchMatmul } from "./matmul.ts";
+import type { BenchRow } from "./row.ts";
+
+/** Benchmark groups, in the order they run. */
+export const BENCH_GROUPS = ["matmul", "learner", "envs", "pong", "a2c"] as const;
+
+/** Options of {@link runBench}. */
+export interface BenchOptions {
+  /** Groups to run (default all of {@link BENCH_GROUPS}). */
+  readonly groups?: readonly string[];
+  /** Skip the GPU even when one exists. */
+  readonly cpuOnly?: boolean;
+  /** Where the JSON goes (default `bench/results/<adapter>.json`). */
+  readonly out?: string;
+  /** Called with each finished group's rows (progress). */
+  readonly onRows?: (group: string, rows: BenchRow[]) => void;
+}
+
+/** What {@link runBench} measured. */
+export interface BenchReport {
+  /** The adapter (or "cpu-only"). */
+  readonly device: string;
+  /** When it ran (ISO 8601). */
+  readonly date: string;
+  /** Every figure. */
+  readonly rows: BenchRow[];
+  /** The JSON file written. */
+  readonly file: string;
+}
+
+/** The GPU/CPU ratio of a GPU row against the CPU row of the same group, name and shape. */
+export function gpuCpuRatio(rows: readonly BenchRow[], row: BenchRow): number | undefined {
+  if (row.backend !== "webgpu") return undefined;
+  const cpu = rows.find((o) =>
+    o.backend === "cpu" && o.group === row.group && o.name === row.name && o.shape === row.shape
+  );
+  return cpu ? row.value / cpu.value : undefined;
+}
+
+/** The rows as a markdown table with a GPU/CPU column. */
+export function benchTable(rows: readonly BenchRow[]): string {
+  const lines = [
+    "| group | name | shape | backend | value | unit | GPU/CPU |",
+    "|---|---|---|---|---:|---|---:|",
+  ];
+  for (const r of rows) {
+    const ratio = gpuCpuRatio(rows, r);
+    const value = r.value >= 1e5 ? r.value.toExponential(3) : r.value.toFixed(2);
+    lines.push(
+      `| ${r.group} | ${r.name} | ${r.shape} | ${r.backend} | ${value} | ${r.unit} | ${
+        ratio === undefined ? "" : ratio.toFixed(2)
+      } |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Runs the benchmark groups on every available backend and writes the JSON report. */
+export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
+  const groups = options.groups ?? BENCH_GROUPS;
+  for (const g of groups) {
+    if (!(BENCH_GROUPS as readonly string[]).includes(g)) {
+      throw new RangeError(`bench: unknown group "${g}"; allowed: ${BENCH_GROUPS.join(", ")}`);
+    }
+  }
+  const gpu: Gpu | undefined = options.cpuOnly ? undefined : (await openGpu()) ?? undefined;
+  const big = gpu !== undefined && !gpu.isFallback;
+  const rows: BenchRow[] = [];
+  const run = async (group: string, measure: () => Promise<BenchRow[]>) => {
+    if (!groups.includes(group)) return;
+    const got = await measure();
+    rows.push(...got);
+    options.onRows?.(group, got);
+  };
+  await run(
+    "matmul",
+    () =>
+      benchMatmul({ gpu, sizes: big ? [512, 1024, 2048, 4096] : [256, 512], cpuSizes: [128, 256] }),
+  );
+  await run("learner", () =>
+    benchLearner({
+      gpu,
+      gpuBatches: big ? [32, 1024, 8192] : [32],
+      cpuBatch: 32,
+      repeats: big ? 20 : 3,
+    }));
+  await run("envs", () =>
+    benchEnvs({
+      gpu,
+      names: ENV_NAMES.filter((n) => n !== "pong"),
+      sizes: big ? [1024, 16384, 65536] : [64, 1024],
+      steps: big ? 200 : 50,
+    }));
+  // Pong renders an 84×84×4 u8 stack per copy per step: N from 1 up, smaller on software.
+  await run("pong", async () => [
+    ...await benchEnvs({
+      gpu,
+      names: ["pong"],
+      sizes: big ? [1, 16, 256, 4096, 16384, 65536] : [1, 16, 256],
+      steps: big ? 100 : 5,
+    }),
+    ...(gpu ? await benchPongKernels(gpu, big ? [4096, 65536] : [256], big ? 100 : 5) : []),
+  ]);
+  await run("a2c", () =>
+    benchA2c({
+      gpu,
+      cpu: true,
+      iterations: big ? 50 : 10,
+      cases: big
+        ? [
+          { env: "cartpole", net: "mlp", numEnvs: 256 },
+          { env: "cartpole", net: "mlp", numEnvs: 4096 },
+          { env: "pong", net: "ff", numEnvs: 64 },
+          { env: "pong", net: "ff", numEnvs: 1024 },
+        ]
+        : [{ env: "catch", net: "mlp", numEnvs: 64 }, {
+          env: "cartpole",
+          net: "mlp",
+          numEnvs: 256,
+        }],
+    }));
+  const device = gpu?.description ?? "cpu-only";
+  const file = options.out ??
+    `bench/results/${device.replace(/[^A-Za-z0-9._-]+/g, "_")}.json`;
+  const date = new Date().toISOString();
+  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(file, JSON.stringify({ device, date, rows }, null, 2) + "\n");
+  return { device, date, rows, file };
+}

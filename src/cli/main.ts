@@ -1,0 +1,570 @@
+/**
+ * The `rl` command line: `train`, `eval`, `play` and `bench`.
+ *
+ * ```sh
+ * deno run -A src/cli/main.ts train --env catch --steps 60000
+ * deno run -A src/cli/main.ts eval runs/a2c-catch-20250101-120000
+ * deno run -A src/cli/main.ts play runs/a2c-catch-20250101-120000 --gif catch.gif
+ * deno run -A src/cli/main.ts bench
+ * ```
+ *
+ * Exit codes: 0 ok, 1 a user error (one line, no stack trace; `RL_DEBUG=1` adds the stack),
+ * 130 stopped by Ctrl-C (SIGINT) after writing the checkpoint.
+ *
+ * @module
+ */
+
+import { benchTable, runBench } from "../bench/run.ts";
+import { Command, CommanderError } from "commander";
+import { ENV_NAMES, envSpec, makeCpuEnv } from "../envs/registry.ts";
+import { encodeGif, scaleFrame } from "../envs/render.ts";
+import type { Frame } from "../envs/types.ts";
+import type { BackendChoice } from "../gpu/device.ts";
+import { type AlgoEntry, algoNames, getAlgo, type RunConfig } from "./algos.ts";
+import { barChartSvg, gpuCpuRatios } from "./bar_chart_svg.ts";
+import {
+  addConfigFlags,
+  type AddOption,
+  argParser,
+  type ConfigFlag,
+  configOverrides,
+  parseKeyValue,
+  parseNumberStrict,
+} from "./flags.ts";
+import { type CpuPolicy, randomPolicy, runEpisodes, summarize } from "./policy.ts";
+import { formatDuration, makeProgress } from "./progress.ts";
+import {
+  appendMetrics,
+  createRunDir,
+  defaultRunName,
+  type MetricsRecord,
+  metricsRecord,
+  PACKAGE_NAME,
+  PACKAGE_VERSION,
+  readMetrics,
+  readRunInfo,
+  RUN_FILES,
+  type RunInfo,
+  runPath,
+  writeCurve,
+  writeRunInfo,
+} from "./run_dir.ts";
+
+/** Where the program's text goes and how it is interrupted (injectable for tests). */
+export interface CliIo {
+  /** Standard output (text as is; lines end with "\n"). */
+  readonly out: (text: string) => void;
+  /** Standard error. */
+  readonly err: (text: string) => void;
+  /** Draw a live progress line (a terminal). Default `Deno.stdout.isTerminal()`. */
+  readonly isTerminal: boolean;
+  /** Aborting it acts like Ctrl-C: training stops at the next iteration, checkpoints, exits 130. */
+  readonly interrupt?: AbortSignal;
+  /** Also stop on SIGINT (the real program; off in tests). */
+  readonly listenSigint?: boolean;
+}
+
+/** Exit code of a run stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+
+/** Config fields `train` sets with hand-written flags (not generated from the defaults). */
+const HAND_WRITTEN = new Set(["env", "envOptions", "seed", "totalSteps", "backend", "logEvery"]);
+
+/** Flags that may change when resuming a run (everything else comes from its config.json). */
+const RESUME_FLAGS = new Set(["steps", "backend", "logEvery", "target", "resume"]);
+
+function writer(stream: { writeSync(p: Uint8Array): number }): (text: string) => void {
+  const encoder = new TextEncoder();
+  return (text) => {
+    const bytes = encoder.encode(text);
+    let done = 0;
+    while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
+  };
+}
+
+function defaultIo(): CliIo {
+  return {
+    out: writer(Deno.stdout),
+    err: writer(Deno.stderr),
+    isTerminal: Deno.stdout.isTerminal(),
+  };
+}
+
+const num = (flag: string) => argParser((t) => parseNumberStrict(t, flag));
+
+/** A RangeError unless `value` is an integer in [lo, hi] (a flag's value check). */
+function checkInt(flag: string, value: number, lo: number, hi: number): number {
+  if (!Number.isInteger(value) || value < lo || value > hi) {
+    throw new RangeError(`${flag}: got ${value}, allowed an integer in [${lo}, ${hi}]`);
+  }
+  return value;
+}
+
+async function readJsonObject(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new RangeError(`--config: cannot read ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new RangeError(`--config: ${path} is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new RangeError(`--config: ${path} must hold a JSON object of config fields`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function backendInfo(choice: BackendChoice): RunInfo["backend"] {
+  return {
+    name: choice.backend,
+    reason: choice.reason,
+    ...(choice.gpu ? { adapter: choice.gpu.description } : {}),
+  };
+}
+
+/** Options of the `train` command as commander hands them over. */
+interface TrainOpts extends Record<string, unknown> {
+  algo: string;
+  env?: string;
+  envOption?: Record<string, number>;
+  backend?: string;
+  seed?: number;
+  steps?: number;
+  target?: number;
+  name?: string;
+  out: string;
+  config?: string;
+  resume?: string;
+  logEvery?: number;
+}
+
+async function train(
+  opts: TrainOpts,
+  command: Command,
+  flags: ReadonlyMap<string, ConfigFlag>,
+  io: CliIo,
+  args: readonly string[],
+): Promise<number> {
+  const given = (key: string) => command.getOptionValueSource(key) === "cli";
+  const direct: Record<string, unknown> = {
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
+    ...(opts.envOption !== undefined ? { envOptions: opts.envOption } : {}),
+    ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.steps !== undefined ? { totalSteps: opts.steps } : {}),
+    ...(opts.logEvery !== undefined ? { logEvery: opts.logEvery } : {}),
+  };
+  let entry: AlgoEntry;
+  let config: RunConfig;
+  let dir: string;
+  let info: RunInfo;
+  let records: MetricsRecord[] = [];
+  let resumeFrom: string | undefined;
+  if (opts.resume !== undefined) {
+    dir = opts.resume;
+    const refused = command.options
+      .map((o) => o.attributeName())
+      .filter((key) => given(key) && !RESUME_FLAGS.has(key));
+    if (refused.length) {
+      throw new RangeError(
+        `--resume continues ${dir} with its saved config.json; only --steps, --backend, ` +
+          `--log-every and --target may change (got ${
+            refused.map((k) => command.options.find((o) => o.attributeName() === k)!.long)
+              .join(", ")
+          })`,
+      );
+    }
+    info = await readRunInfo(dir);
+    entry = getAlgo(info.algo);
+    config = entry.resolve({ ...info.config, ...direct });
+    resumeFrom = runPath(dir, RUN_FILES.checkpoint);
+    await entry.checkResume(config, resumeFrom); // before any GPU work
+    records = await readMetrics(dir);
+    info = {
+      ...info,
+      config: config as unknown as Record<string, unknown>,
+      resumedAt: [...(info.resumedAt ?? []), new Date().toISOString()],
+    };
+  } else {
+    entry = getAlgo(opts.algo);
+    const fromFile = opts.config !== undefined ? await readJsonObject(opts.config) : {};
+    config = entry.resolve({ ...fromFile, ...configOverrides(opts, flags), ...direct });
+    dir = runPath(opts.out, opts.name ?? defaultRunName(entry.name, config.env));
+    info = {
+      algo: entry.name,
+      env: config.env,
+      config: config as unknown as Record<string, unknown>,
+      package: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
+      backend: { name: "pending", reason: "not chosen yet" },
+      commandLine: [...args],
+      createdAt: new Date().toISOString(),
+    };
+    await createRunDir(dir, info);
+  }
+  const wallOffset = records.length ? records[records.length - 1].wallSeconds : 0;
+  const label = `${entry.name} ${config.env}`;
+  const progress = makeProgress({
+    budget: config.totalSteps,
+    label,
+    live: io.isTerminal,
+    write: io.out,
+  });
+
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) Deno.exit(EXIT_INTERRUPTED); // a second Ctrl-C: leave now
+    interrupted = true;
+  };
+  io.interrupt?.addEventListener("abort", onInterrupt);
+  if (io.interrupt?.aborted) interrupted = true;
+  if (io.listenSigint) Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    const outcome = await entry.train(config, {
+      checkpointPath: runPath(dir, RUN_FILES.checkpoint),
+      resumeFrom,
+      targetReturn: opts.target,
+      shouldStop: () => interrupted,
+      async onStart(backend, startSteps) {
+        info = { ...info, backend: backendInfo(backend) };
+        await writeRunInfo(dir, info);
+        io.out(
+          `${label} on ${backend.backend} (${backend.reason})\nrun folder: ${dir}` +
+            (startSteps > 0 ? ` (resuming at step ${startSteps})` : "") + "\n",
+        );
+      },
+      async onLog(record) {
+        const line = metricsRecord(record, wallOffset);
+        records.push(line);
+        await appendMetrics(dir, line);
+        await writeCurve(dir, records, `${label} (${dir})`);
+        progress.update({
+          steps: record.steps,
+          episodes: record.episodes,
+          returnMean100: record.returnMean100,
+          stepsPerSecond: record.stepsPerSecond,
+        });
+      },
+    });
+    const last = outcome.last;
+    const ret = Number.isFinite(last.returnMean100) ? last.returnMean100.toFixed(3) : "n/a";
+    const why = { budget: "budget reached", target: "target reached", stopped: "interrupted" }[
+      outcome.stopReason
+    ];
+    progress.finish(
+      `${why}: ${last.steps} steps in ${formatDuration(last.wallSeconds)}, mean return (last ` +
+        `100) ${ret}; checkpoint ${runPath(dir, RUN_FILES.checkpoint)}`,
+    );
+    if (outcome.stopReason === "stopped") {
+      io.out(`resume with: train --resume ${dir}\n`);
+      return EXIT_INTERRUPTED;
+    }
+    return 0;
+  } catch (err) {
+    progress.finish();
+    if (resumeFrom === undefined && records.length === 0) {
+      // Nothing was trained: take back the new run folder so the name can be used again.
+      await Deno.remove(runPath(dir, RUN_FILES.config)).catch(() => {});
+      await Deno.remove(dir).catch(() => {}); // only when empty
+    }
+    throw err;
+  } finally {
+    io.interrupt?.removeEventListener("abort", onInterrupt);
+    if (io.listenSigint) Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+async function loadRun(dir: string): Promise<{ entry: AlgoEntry; config: RunConfig }> {
+  const info = await readRunInfo(dir);
+  const entry = getAlgo(info.algo);
+  return { entry, config: entry.resolve(info.config) };
+}
+
+async function evaluate(
+  dir: string,
+  opts: { episodes: number; greedy?: boolean; seed?: number; maxSteps: number },
+  io: CliIo,
+): Promise<number> {
+  const episodes = checkInt("--episodes", opts.episodes, 1, 1 << 20);
+  const maxSteps = checkInt("--max-steps", opts.maxSteps, 1, 1e9);
+  const { entry, config } = await loadRun(dir);
+  const seed = checkInt("--seed", opts.seed ?? (config.seed + 1) % 2 ** 32, 0, 0xffffffff);
+  const policy = await entry.loadPolicy(config, runPath(dir, RUN_FILES.checkpoint));
+  const env = makeCpuEnv(config.env, episodes, config.envOptions as never);
+  const greedy = opts.greedy ?? false;
+  const t0 = performance.now();
+  const result = runEpisodes(env, policy, { greedy, seed, maxSteps });
+  const stats = summarize(result.returns);
+  const lengths = summarize(result.lengths);
+  const report = {
+    algo: entry.name,
+    env: config.env,
+    episodes,
+    mode: greedy ? "greedy" : "sampled",
+    seed,
+    returnMean: stats.mean,
+    returnStd: stats.std,
+    returnMin: stats.min,
+    returnMax: stats.max,
+    episodeLengthMean: lengths.mean,
+    unfinished: result.unfinished,
+    wallSeconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+    date: new Date().toISOString(),
+    returns: result.returns,
+  };
+  await Deno.writeTextFile(runPath(dir, RUN_FILES.eval), JSON.stringify(report, null, 2) + "\n");
+  const g = (x: number) => Number(x.toPrecision(4));
+  io.out(
+    `${entry.name} ${config.env}, ${episodes} episodes (${report.mode}): return ` +
+      `${g(stats.mean)} ± ${g(stats.std)}, min ${g(stats.min)}, max ${g(stats.max)}; ` +
+      `mean length ${g(lengths.mean)}` +
+      (result.unfinished ? `; ${result.unfinished} cut off at --max-steps ${maxSteps}` : "") +
+      `\nwrote ${runPath(dir, RUN_FILES.eval)}\n`,
+  );
+  return 0;
+}
+
+async function play(
+  dir: string | undefined,
+  opts: {
+    env?: string;
+    policy?: string;
+    gif?: string;
+    frames: number;
+    scale: number;
+    fps: number;
+    greedy?: boolean;
+    seed?: number;
+  },
+  io: CliIo,
+): Promise<number> {
+  const frames = checkInt("--frames", opts.frames, 1, 100_000);
+  const scale = checkInt("--scale", opts.scale, 1, 16);
+  let env: string;
+  let envOptions: Record<string, number> = {};
+  let policy: CpuPolicy;
+  let seed = opts.seed ?? 1;
+  let gif = opts.gif;
+  if (dir !== undefined) {
+    if (opts.policy === "random" || opts.env !== undefined) {
+      throw new RangeError("play: give a run folder, or --env <name> --policy random, not both");
+    }
+    const { entry, config } = await loadRun(dir);
+    env = config.env;
+    envOptions = config.envOptions;
+    seed = opts.seed ?? (config.seed + 2) % 2 ** 32;
+    policy = await entry.loadPolicy(config, runPath(dir, RUN_FILES.checkpoint));
+    gif ??= runPath(dir, RUN_FILES.play);
+  } else {
+    if (opts.env === undefined || opts.policy !== "random") {
+      throw new RangeError(
+        "play: give a run folder (play runs/<name>), or --env <name> --policy random",
+      );
+    }
+    env = opts.env;
+    envSpec(env); // validates the name
+    policy = randomPolicy();
+    gif ??= `${env}-random.gif`;
+  }
+  checkInt("--seed", seed, 0, 0xffffffff);
+  const vec = makeCpuEnv(env, 1, envOptions as never);
+  vec.reset(seed);
+  const actions = policy.makeActions(vec.spec, 1);
+  const pictures: Frame[] = [scaleFrame(vec.render(0), scale)];
+  let ret = 0;
+  let ended = false;
+  for (let t = 0; pictures.length < frames && !ended; t++) {
+    policy.act(vec.spec, vec.obs, 1, actions, { greedy: opts.greedy ?? false, seed, counter: t });
+    vec.step(actions);
+    ret += vec.reward[0];
+    ended = vec.terminated[0] === 1 || vec.truncated[0] === 1;
+    // After the last step the env has auto-reset: its picture would be the next episode's.
+    if (!ended) pictures.push(scaleFrame(vec.render(0), scale));
+  }
+  const bytes = encodeGif(pictures, { fps: opts.fps });
+  await Deno.writeFile(gif, bytes);
+  io.out(
+    `${env}: ${pictures.length} frames, return ${Number(ret.toPrecision(4))}` +
+      `${ended ? "" : " (episode not finished: --frames limit)"}; wrote ${gif}\n`,
+  );
+  return 0;
+}
+
+async function bench(
+  groups: string[],
+  opts: { cpuOnly?: boolean; out?: string; svg?: string },
+  io: CliIo,
+): Promise<number> {
+  const report = await runBench({
+    groups: groups.length ? groups : undefined,
+    cpuOnly: opts.cpuOnly,
+    out: opts.out,
+    onRows: (group, rows) => io.out(`${group}: ${rows.length} rows\n`),
+  });
+  io.out(`\n${report.device}, ${report.date}\n\n${benchTable(report.rows)}\n`);
+  const svg = opts.svg ?? report.file.replace(/\.json$/, "") + ".svg";
+  const bars = gpuCpuRatios(report.rows);
+  await Deno.writeTextFile(svg, barChartSvg(bars, { title: `GPU / CPU on ${report.device}` }));
+  io.out(`\nwrote ${report.file} and ${svg}${bars.length ? "" : " (no GPU rows to compare)"}\n`);
+  return 0;
+}
+
+/**
+ * Builds the commander program; each action stores its exit code in `result.code`.
+ * `args` is the command line (for config.json).
+ */
+function buildProgram(
+  io: CliIo,
+  result: { code: number },
+  args: readonly string[],
+): Command {
+  const program = new Command("rl")
+    .description(
+      `${PACKAGE_NAME} ${PACKAGE_VERSION}: train, evaluate, watch and benchmark RL agents ` +
+        "on the GPU (WebGPU) or the CPU",
+    )
+    .version(PACKAGE_VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError("(add --help for the options)");
+
+  const trainCmd = program.command("train")
+    .description("train an agent; writes runs/<name>/ (config, metrics, checkpoint, curve)")
+    .option("--algo <name>", `algorithm: ${algoNames().join(", ")}`, "a2c")
+    .option("--env <name>", `environment: ${ENV_NAMES.join(", ")} (default catch)`)
+    .option(
+      "--env-option <key=value>",
+      "an environment option, repeatable (e.g. --env-option rows=12)",
+      (text: string, prev: Record<string, number> | undefined) =>
+        argParser((t) => parseKeyValue(t, { ...(prev ?? {}) }, "--env-option"))(
+          text,
+        ),
+    )
+    .option("--backend <name>", "auto, webgpu or cpu (default auto)")
+    .option("--seed <n>", "seed of everything (default 1)", num("--seed"))
+    .option(
+      "--steps <n>",
+      "budget in environment steps (default: the env's preset)",
+      num("--steps"),
+    )
+    .option(
+      "--target <return>",
+      "stop when the mean return of the last 100 reaches this",
+      num("--target"),
+    )
+    .option("--log-every <n>", "iterations between log records and checkpoints", num("--log-every"))
+    .option("--name <name>", "run folder name (default <algo>-<env>-<timestamp>)")
+    .option("--out <dir>", "parent folder of run folders", "runs")
+    .option("--config <file.json>", "a JSON object of config fields (flags override it)")
+    .option("--resume <run dir>", "continue a run from its checkpoint up to its budget")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  rl train --env catch --steps 60000 --name catch1\n" +
+        "  rl train --env cartpole --lr 3e-3 --hidden 64,64 --no-anneal-lr --backend cpu\n" +
+        "  rl train --resume runs/catch1 --steps 120000\n" +
+        "\nPresets per env fill the fields a flag does not set; Ctrl-C stops after writing the " +
+        "checkpoint (exit 130).",
+    );
+  const flags = new Map<string, ConfigFlag>();
+  for (const name of algoNames()) {
+    const entry = getAlgo(name);
+    const addOption: AddOption = (f, d, p) => {
+      if (p) trainCmd.option(f, d, p);
+      else trainCmd.option(f, d);
+    };
+    addConfigFlags(addOption, entry.defaults, entry.fieldHelp, HAND_WRITTEN, flags);
+  }
+  trainCmd.action(async (opts: TrainOpts, command: Command) => {
+    result.code = await train(opts, command, flags, io, args);
+  });
+
+  program.command("eval")
+    .description("evaluate a trained run's policy on the CPU; writes <run>/eval.json")
+    .argument("<run>", "run folder")
+    .option("--episodes <k>", "episodes (one per env copy)", num("--episodes"), 100)
+    .option("--greedy", "take the most likely action instead of sampling")
+    .option("--seed <n>", "seed of the episodes (default: the run's seed + 1)", num("--seed"))
+    .option(
+      "--max-steps <n>",
+      "cut episodes off after this many steps",
+      num("--max-steps"),
+      100_000,
+    )
+    .addHelpText("after", "\nExample:\n  rl eval runs/catch1 --episodes 200 --greedy")
+    .action(async (dir: string, opts) => {
+      result.code = await evaluate(dir, opts, io);
+    });
+
+  program.command("play")
+    .description("write a GIF of one env copy playing a run's policy (or a random one)")
+    .argument("[run]", "run folder")
+    .option("--env <name>", "environment, with --policy random")
+    .option("--policy <kind>", "random (with --env) instead of a run's policy")
+    .option("--gif <path>", "output file (default <run>/play.gif or <env>-random.gif)")
+    .option("--frames <n>", "most frames", num("--frames"), 500)
+    .option("--scale <n>", "integer upscaling of each frame", num("--scale"), 2)
+    .option("--fps <n>", "frames per second", num("--fps"), 30)
+    .option("--greedy", "take the most likely action instead of sampling")
+    .option("--seed <n>", "seed of the episode", num("--seed"))
+    .addHelpText(
+      "after",
+      "\nExamples:\n  rl play runs/catch1\n  rl play --env cartpole --policy random --gif cp.gif",
+    )
+    .action(async (dir: string | undefined, opts) => {
+      result.code = await play(dir, opts, io);
+    });
+
+  program.command("bench")
+    .description("GPU vs CPU benchmark (source checkout): table, JSON and a GPU/CPU bar chart")
+    .argument("[groups...]", "groups to run (default all): matmul, learner, envs, a2c")
+    .option("--cpu-only", "skip the GPU")
+    .option("--out <file.json>", "JSON report path (default bench/results/<adapter>.json)")
+    .option("--svg <file.svg>", "bar chart path (default next to the JSON)")
+    .addHelpText("after", "\nExample:\n  rl bench envs a2c --svg ratios.svg")
+    .action(async (groups: string[], opts) => {
+      result.code = await bench(groups, opts, io);
+    });
+  return program;
+}
+
+/** True for errors that are the user's to fix: printed as one line, no stack. */
+function isUserError(err: unknown): boolean {
+  return err instanceof RangeError || (err instanceof Error &&
+    (err.name === "GpuUnavailableError" || err.message.startsWith("checkpoint:") ||
+      err.message.startsWith("A2C:")));
+}
+
+/**
+ * Runs the command line `args` (without the program name) and returns the exit code: 0 ok,
+ * 1 an error (printed as `error: <message>`), 130 interrupted. Never calls `Deno.exit`.
+ */
+export async function main(args: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = { ...defaultIo(), ...io };
+  const result = { code: 0 };
+  const program = buildProgram(full, result, args);
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode; // commander printed it
+    const message = err instanceof Error ? err.message : String(err);
+    full.err(`error: ${message}\n`);
+    let debug = false;
+    try {
+      debug = Deno.env.get("RL_DEBUG") === "1";
+    } catch { /* no env permission */ }
+    if ((debug || !isUserError(err)) && err instanceof Error && err.stack) {
+      full.err(`${err.stack}\n`);
+    }
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args, { listenSigint: true }));
+}
