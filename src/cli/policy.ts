@@ -9,7 +9,14 @@
 import type { CpuVecEnv, EnvSpec } from "../envs/types.ts";
 import { gaussianSample } from "../nn/gaussian.ts";
 import { type NetSpec, policyOutputs } from "../nn/model_spec.ts";
-import { type CpuActivations, makeCpuActivations, netForward, viewTensors } from "../nn/net_cpu.ts";
+import {
+  type CpuActivations,
+  lstmLayer,
+  makeCpuActivations,
+  netForward,
+  type Recurrence,
+  viewTensors,
+} from "../nn/net_cpu.ts";
 import type { ParamLayout } from "../nn/params.ts";
 import { greedyActions, sampleCategorical } from "../nn/sample.ts";
 import { randU32 } from "../util/rng.ts";
@@ -31,7 +38,13 @@ export interface CpuPolicy {
     obs: Float32Array | Uint8Array,
     batch: number,
     actions: Actions,
-    options: { greedy: boolean; seed: number; counter: number },
+    options: {
+      greedy: boolean;
+      seed: number;
+      counter: number;
+      /** Per copy, nonzero where an episode starts (resets a recurrent policy's state). */
+      starts?: ArrayLike<number>;
+    },
   ): void;
 }
 
@@ -41,16 +54,26 @@ function zeroActions(env: EnvSpec, batch: number): Actions {
     : new Float32Array(batch * env.action.size);
 }
 
-/** The policy of network `net` with flat parameters `params` laid out by `layout`. */
+/**
+ * The policy of network `net` with flat parameters `params` laid out by `layout`. A recurrent
+ * net keeps an LSTM state per copy, zero at first and reset where `starts` says.
+ */
 export function makeCpuPolicy(net: NetSpec, layout: ParamLayout, params: Float32Array): CpuPolicy {
   const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
   const views = viewTensors(params, offsets, net);
+  const H = lstmLayer(net)?.hidden ?? 0;
   let acts: CpuActivations | undefined;
+  let rec: Recurrence | undefined;
   return {
     makeActions: zeroActions,
-    act(env, obs, batch, actions, { greedy, seed, counter }) {
-      if (acts?.batch !== batch) acts = makeCpuActivations(net, batch);
-      netForward(net, views, obs, acts);
+    act(env, obs, batch, actions, { greedy, seed, counter, starts }) {
+      if (acts?.batch !== batch) {
+        acts = makeCpuActivations(net, batch);
+        const [h, c] = [new Float32Array(batch * H), new Float32Array(batch * H)];
+        rec = H ? { T: 1, starts: new Uint8Array(batch), h0: h, c0: c, hT: h, cT: c } : undefined;
+      }
+      const r = rec && starts ? { ...rec, starts } : rec;
+      netForward(net, views, obs, acts, r);
       const A = policyOutputs(net.head);
       if (net.head.kind === "categorical") {
         const out = actions as Int32Array;
@@ -122,14 +145,17 @@ export function runEpisodes(
   const done = new Uint8Array(K);
   let left = K;
   const actions = policy.makeActions(env.spec, K);
+  const starts = new Uint8Array(K); // episode starts: a recurrent policy resets its state there
   for (let t = 0; t < options.maxSteps && left > 0; t++) {
     policy.act(env.spec, env.obs, K, actions, {
       greedy: options.greedy,
       seed: options.seed,
       counter: t,
+      starts,
     });
     env.step(actions);
     for (let k = 0; k < K; k++) {
+      starts[k] = env.terminated[k] || env.truncated[k] ? 1 : 0;
       if (done[k]) continue;
       returns[k] += env.reward[k];
       lengths[k]++;
