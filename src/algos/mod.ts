@@ -1,5 +1,5 @@
 /**
- * Algorithms: GAE(γ, λ) returns, and A2C on the GPU (one static plan per iteration) and on
+ * Algorithms: GAE(γ, λ) returns; A2C on the GPU (one static plan per iteration) and on
  * the CPU twins, with its typed config, checkpoints and training loop.
  *
  * @example Train A2C on Catch
@@ -21,3 +21,4 @@ export * from "./a2c/cpu.ts";
 export * from "./a2c/gpu.ts";
 export * from "./a2c/train.ts";
 export * from "./a2c/checkpoint.ts";
+export * from "./async/mod.ts";

@@ -62,8 +62,8 @@ export interface AsyncCommonConfig {
   clipRewards: boolean;
   /**
    * Network: an MLP for vector observations, the A3C paper's feed-forward conv net, or the
-   * conv + LSTM net (`lstm`: not yet supported by the CPU net; refused with a clear error).
-   * `auto` picks `ff` for pixel observations and `mlp` otherwise.
+   * conv + LSTM net (`lstm`: A3C only; each worker carries its LSTM state across rollouts,
+   * reset at episode starts). `auto` picks `ff` for pixel observations and `mlp` otherwise.
    */
   net: "auto" | "mlp" | "ff" | "lstm";
   /** Hidden layer sizes of the MLP. */
@@ -192,11 +192,10 @@ export const ASYNC_PRESETS: Readonly<{
   q: {
     catch: {
       workers: 2,
-      totalSteps: 40_000,
+      totalSteps: 300_000,
       lr: 1e-2,
-      annealLr: false,
       hidden: [32],
-      targetUpdateEvery: 500,
+      targetUpdateEvery: 200,
       epsilonAnnealSteps: 10_000,
     },
     cartpole: {

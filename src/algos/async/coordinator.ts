@@ -35,7 +35,10 @@ import {
   workerStat,
 } from "./shared.ts";
 
-/** A log record of an asynchronous run, one per `logEvery` global steps and one at the end. */
+/**
+ * A log record of an asynchronous run: one per `logEvery` global steps (read at the next poll)
+ * and a closing one at the end (unless nothing changed since the previous record).
+ */
 export interface AsyncLogRecord {
   /** The method. */
   readonly algo: AsyncConfig["algo"];
@@ -168,7 +171,7 @@ async function ensureParentDir(path: string): Promise<void> {
 /**
  * Trains one of the asynchronous methods with `config.workers` Deno workers over shared
  * memory until the global step budget (or a stop: see the module doc). Validates the config
- * and builds the network before starting any worker (`net: "lstm"` is refused there).
+ * and builds the network before starting any worker (`net: "lstm"` with a Q method is refused there).
  * Throws, after stopping every worker and writing the checkpoint, when a worker failed.
  */
 export async function trainAsync(
@@ -214,6 +217,7 @@ export async function trainAsync(
   let last: AsyncLogRecord | undefined;
   let stopReason: AsyncResult["stopReason"] = "budget";
   let timedOut: number[] = [];
+  let joined = false; // true once the loop below has waited for the workers itself
 
   const collectReturns = () => {
     for (let id = 0; id < W; id++) {
@@ -295,10 +299,13 @@ export async function trainAsync(
       if (stopRequested(shared) && deadline === Infinity) {
         deadline = performance.now() + config.joinTimeoutSeconds * 1000;
       }
-      const allDone = finished.every((f) => f);
-      if (allDone) break;
+      if (finished.every((f) => f)) {
+        joined = true;
+        break;
+      }
       if (performance.now() > deadline) {
         timedOut = finished.flatMap((f, id) => f ? [] : [id]);
+        joined = true;
         break;
       }
       if (T >= nextLog) {
@@ -312,14 +319,20 @@ export async function trainAsync(
       }
     }
   } finally {
+    // Also after an exception here (a hook or a checkpoint that threw): stop, then give the
+    // workers the join timeout to report done before terminating them.
     requestStop(shared);
+    const until = performance.now() + config.joinTimeoutSeconds * 1000;
+    while (!joined && !finished.every((f) => f) && performance.now() < until) await sleep(10);
     for (const w of workers) w.terminate();
     if (handleSigint) Deno.removeSignalListener("SIGINT", onSigint);
   }
   if (interrupted) stopReason = "interrupted";
   collectReturns();
-  last = record();
-  await hooks.onLog?.(last);
+  if (!last || fresh.length > 0 || globalSteps(shared) !== last.globalSteps) {
+    last = record(); // the closing record (skipped when nothing changed since the last one)
+    await hooks.onLog?.(last);
+  }
   if (config.checkpointPath) {
     await saveAsyncCheckpoint(config.checkpointPath, config, layout, shared);
   }

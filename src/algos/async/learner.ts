@@ -59,7 +59,7 @@ export function asyncOptimizerConfig(config: AsyncConfig): OptimizerConfig {
   };
 }
 
-/** The network of a run (built from the env's spec; refuses `net: "lstm"` for now). */
+/** The network of a run (built from the env's spec; `net: "lstm"` for A3C only). */
 export function makeAsyncNet(config: AsyncConfig): LearnerNet {
   return makeCpuLearnerNet(asyncNetForEnv(envSpec(config.env, config.envOptions), config));
 }
@@ -335,13 +335,37 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
   const advantages = new Float32Array(config.tMax);
   const returns = new Float32Array(config.tMax);
   const lastValue = new Float32Array(1);
+  // Recurrent nets: the LSTM state (h, c) carried across steps and rollouts, its value at the
+  // rollout's start (h0, c0), and the episode-start flags of the rollout's steps.
+  const H = net.hidden;
+  const h = new Float32Array(H);
+  const c = new Float32Array(H);
+  const h0 = new Float32Array(H);
+  const c0 = new Float32Array(H);
+  const starts = new Uint8Array(config.tMax);
+  const noStart = new Uint8Array(1);
+  let episodeStart = true;
+  const act = (n: number) =>
+    H
+      ? net.forward(local, ctx.env.obs, 1, {
+        T: 1,
+        starts: starts.subarray(n, n + 1),
+        h0: h,
+        c0: c,
+        hT: h,
+        cT: c,
+      })
+      : net.forward(local, ctx.env.obs, 1);
   return () => {
     local.set(ctx.shared.params); // θ' ← θ
+    h0.set(h);
+    c0.set(c);
     let n = 0;
     let done = false;
     while (n < config.tMax && !done) {
       storeObs(ctx, n);
-      const out = net.forward(local, ctx.env.obs, 1);
+      starts[n] = episodeStart ? 1 : 0;
+      const out = act(n);
       values[n] = out.value[0];
       sampleCategorical({
         logits: out.policy,
@@ -353,10 +377,16 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
       });
       ctx.actions[n] = ctx.one[0];
       done = recordStep(ctx, n, ctx.envStep(ctx.one[0]));
+      episodeStart = done;
       n++;
     }
-    // R = 0 after a terminal state, else V(s_t; θ') (GAE with λ = 1 = n-step returns).
-    lastValue[0] = done ? 0 : net.forward(local, ctx.env.obs, 1).value[0];
+    // R = 0 after a terminal state, else V(s_t; θ') (GAE with λ = 1 = n-step returns); a
+    // recurrent net peeks from the carried state without advancing it.
+    lastValue[0] = done
+      ? 0
+      : H
+      ? net.forward(local, ctx.env.obs, 1, { T: 1, starts: noStart, h0: h, c0: c }).value[0]
+      : net.forward(local, ctx.env.obs, 1).value[0];
     computeGae(
       {
         rewards: ctx.rewards.subarray(0, n),
@@ -372,7 +402,8 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
       returns.subarray(0, n),
     );
     const obs = obsRows(ctx, n);
-    const out = net.forward(local, obs, n);
+    const rec = H ? { T: n, starts: starts.subarray(0, n), h0, c0 } : undefined;
+    const out = net.forward(local, obs, n, rec);
     const dPolicy = ctx.dPolicy.subarray(0, n * A);
     const dValue = ctx.dValue.subarray(0, n);
     actorCriticLoss({
@@ -387,7 +418,7 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
       B: n,
       A,
     }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef, scale: 1 });
-    net.backward(local, ctx.grads, obs, n, dPolicy, dValue);
+    net.backward(local, ctx.grads, obs, n, dPolicy, dValue, rec);
     ctx.apply(
       ctx.stats[LossStat.loss],
       ctx.stats[LossStat.entropy] / n,
@@ -558,9 +589,16 @@ export function evaluateGreedy(
   env.reset(seed >>> 0);
   const local = params.slice();
   const action = new Int32Array(1);
+  const h = new Float32Array(net.hidden); // a recurrent net's state, reset at episode starts
+  const c = new Float32Array(net.hidden);
+  const starts = new Uint8Array([1]);
   for (let step = 0; step < maxSteps && env.episodeStats().count < episodes; step++) {
-    action[0] = argmax(net.forward(local, env.obs, 1).policy);
+    const out = net.hidden
+      ? net.forward(local, env.obs, 1, { T: 1, starts, h0: h, c0: c, hT: h, cT: c })
+      : net.forward(local, env.obs, 1);
+    action[0] = argmax(out.policy);
     env.step(action);
+    starts[0] = env.terminated[0] || env.truncated[0];
   }
   const stats = env.episodeStats();
   const recent = stats.returns.slice(-Math.min(episodes, stats.returns.length));

@@ -43,11 +43,11 @@ export {
 export {
   asyncOptimizerConfig,
   epsilonAt,
+  evaluateGreedy,
   finalEpsilon,
   type Learner,
   type LearnerProgress,
   makeAsyncNet,
-  evaluateGreedy,
   makeLearner,
   runLearner,
   workerSeed,

@@ -1,9 +1,9 @@
 /**
  * The network behind a small interface, so the actor-learner loop does not care which
- * backend runs it. Today: the feed-forward CPU twins of `net_cpu.ts` (MLP or the A3C paper's
- * conv net). The recurrent net (`net: "lstm"`) is refused with a clear error until net_cpu
- * supports LSTM layers; a recurrent implementation would add per-worker state to this
- * interface (reset at episode starts, carried across rollouts).
+ * backend runs it: the CPU twins of `net_cpu.ts` (an MLP, the A3C paper's conv net, or the
+ * conv + LSTM net). A recurrent net takes a `Recurrence` (the state before the first step
+ * and the episode-start flags); the learner carries each worker's LSTM state across steps
+ * and rollouts (A3C only: the Q family refuses `net: "lstm"`).
  *
  * The Q family reuses the categorical actor-critic network: the POLICY head's outputs are
  * the Q-values Q(s, ·) and the value head is unused (its gradient is 0).
@@ -15,9 +15,11 @@ import type { EnvSpec } from "../../envs/types.ts";
 import { type NetSpec, paramSpecs, policyOutputs } from "../../nn/model_spec.ts";
 import {
   type CpuActivations,
+  lstmLayer,
   makeCpuActivations,
   netBackward,
   netForward,
+  type Recurrence,
   type TensorViews,
   viewTensors,
 } from "../../nn/net_cpu.ts";
@@ -41,15 +43,23 @@ export interface LearnerNet {
   readonly layout: ParamLayout;
   /** Policy outputs per observation (the number of actions A). */
   readonly actions: number;
+  /** Hidden size H of the LSTM of a recurrent net; 0 for a feed-forward net. */
+  readonly hidden: number;
   /**
    * Forward pass of `batch` observations `obs` ([batch, ...input]) with parameters `params`
-   * [layout.size] (local or shared memory).
+   * [layout.size] (local or shared memory). A recurrent net reads them as `batch` time steps
+   * of one sequence and needs `rec` (T = batch, state [1, H]).
    */
-  forward(params: Float32Array, obs: Float32Array | Uint8Array, batch: number): NetOutputs;
+  forward(
+    params: Float32Array,
+    obs: Float32Array | Uint8Array,
+    batch: number,
+    rec?: Recurrence,
+  ): NetOutputs;
   /**
-   * Backward pass after {@link LearnerNet.forward} with the same `params`, `obs` and `batch`:
-   * writes the gradient of every parameter into `grads` [layout.size] (overwriting it) from
-   * `dPolicy` [batch, A] and `dValue` [batch].
+   * Backward pass after {@link LearnerNet.forward} with the same `params`, `obs`, `batch` and
+   * `rec`: writes the gradient of every parameter into `grads` [layout.size] (overwriting it)
+   * from `dPolicy` [batch, A] and `dValue` [batch].
    */
   backward(
     params: Float32Array,
@@ -58,17 +68,18 @@ export interface LearnerNet {
     batch: number,
     dPolicy: Float32Array,
     dValue: Float32Array,
+    rec?: Recurrence,
   ): void;
 }
 
 /**
  * The network of an asynchronous run for `env`: an MLP for vector observations, the A3C FF
- * conv net for pixels (see `netForEnv` of A2C). Refuses continuous actions and `net: "lstm"`
- * with a message saying why.
+ * conv net for pixels, or the conv + LSTM net (see `netForEnv` of A2C). Refuses continuous
+ * actions, and `net: "lstm"` for the Q family, with a message saying why.
  */
 export function asyncNetForEnv(
   env: EnvSpec,
-  config: Pick<AsyncCommonConfig, "net" | "hidden">,
+  config: Pick<AsyncCommonConfig, "net" | "hidden"> & { readonly algo?: string },
 ): NetSpec {
   if (env.action.kind !== "discrete") {
     throw new RangeError(
@@ -76,22 +87,21 @@ export function asyncNetForEnv(
         "discrete actions (a categorical policy or Q-values)",
     );
   }
-  if (config.net === "lstm") {
+  if (config.net === "lstm" && config.algo !== undefined && config.algo !== "a3c") {
     throw new RangeError(
-      'net: "lstm" is not yet supported by the CPU net (net_cpu has no LSTM layer); the ' +
-        'asynchronous workers run on the CPU twins: use net "ff" (pixels) or "mlp" (vectors)',
+      `net: "lstm" is supported by A3C only, not by ${config.algo} (its targets would need ` +
+        'the target network\'s own recurrent state); use net "ff" (pixels) or "mlp" (vectors)',
     );
   }
   return netForEnv(env, config);
 }
 
-/** The CPU-twin implementation of {@link LearnerNet} for a feed-forward `spec`. */
+/**
+ * The CPU-twin implementation of {@link LearnerNet} for `spec` (feed-forward or with one
+ * LSTM layer, run as one sequence: T = batch).
+ */
 export function makeCpuLearnerNet(spec: NetSpec): LearnerNet {
-  if (spec.layers.some((l) => l.kind === "lstm")) {
-    throw new RangeError(
-      "net: LSTM layers are not yet supported by the CPU net (net_cpu); use a feed-forward net",
-    );
-  }
+  const hidden = lstmLayer(spec)?.hidden ?? 0;
   const layout = makeLayout(paramSpecs(spec));
   const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
   const views = new WeakMap<Float32Array, TensorViews>();
@@ -112,7 +122,7 @@ export function makeCpuLearnerNet(spec: NetSpec): LearnerNet {
   const actsOf = (batch: number): CpuActivations => {
     let a = acts.get(batch);
     if (!a) {
-      a = makeCpuActivations(spec, batch);
+      a = makeCpuActivations(spec, batch, hidden ? batch : 1);
       acts.set(batch, a);
     }
     return a;
@@ -121,13 +131,14 @@ export function makeCpuLearnerNet(spec: NetSpec): LearnerNet {
     spec,
     layout,
     actions: policyOutputs(spec.head),
-    forward(params, obs, batch) {
+    hidden,
+    forward(params, obs, batch, rec) {
       const a = actsOf(batch);
-      netForward(spec, viewsOf(params), obs, a);
+      netForward(spec, viewsOf(params), obs, a, rec);
       return { policy: a.policy, value: a.value };
     },
-    backward(params, grads, obs, batch, dPolicy, dValue) {
-      netBackward(spec, viewsOf(params), viewsOf(grads), obs, actsOf(batch), dPolicy, dValue);
+    backward(params, grads, obs, batch, dPolicy, dValue, rec) {
+      netBackward(spec, viewsOf(params), viewsOf(grads), obs, actsOf(batch), dPolicy, dValue, rec);
     },
   };
 }
