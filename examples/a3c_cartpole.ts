@@ -1,69 +1,55 @@
 /**
- * A3C on CartPole (or any registered vector env) with W Deno workers sharing parameters and
- * RMSProp statistics (Hogwild), on the CPU twins. Prints one line per log interval, writes
- * `metrics.jsonl` and `checkpoint.safetensors` into `--out` (default runs/a3c_cartpole).
- * Ctrl-C stops the workers and writes the checkpoint.
- * Run: `deno run -A examples/a3c_cartpole.ts --workers 2 --steps 400000`.
+ * A3C learns CartPole with W Deno workers: `deno run -A examples/a3c_cartpole.ts`.
+ *
+ * Each worker is an actor-learner with its own env copy; all of them update one set of
+ * parameters and one set of RMSProp statistics in shared memory without locks (Hogwild).
+ * Shows a progress line (global steps, steps/s, episodes, mean return of the last 100, ETA),
+ * stops at the budget or when the mean return reaches `--target`, and writes a run folder:
+ * `config.json`, `metrics.jsonl`, `curve.svg`, `checkpoint.safetensors`, `eval.json` and
+ * `play.gif`. It is `rl train --algo a3c` with CartPole's preset; Ctrl-C stops the workers and
+ * writes the checkpoint.
  *
  * @module
  */
 
 import { Command } from "commander";
-import { type AsyncLogRecord, trainAsync } from "../src/algos/async/mod.ts";
+import { main } from "../src/cli/main.ts";
+import { defaultRunName, runPath } from "../src/cli/run_dir.ts";
 
 const program = new Command()
   .name("a3c_cartpole")
-  .description("Train A3C with Deno workers on a state-vector env and print the progress.")
-  .option("--env <name>", "environment: cartpole, catch", "cartpole")
-  .option("--workers <n>", "actor-learner workers (default: the env's preset)")
-  .option("--steps <n>", "global step budget (default: the env's preset)")
-  .option("--seed <n>", "seed", "1")
-  .option("--target <r>", "stop when the mean return of the last 100 episodes reaches this")
-  .option("--out <dir>", "output folder (default runs/a3c_<env>)")
-  .addHelpText(
-    "after",
-    "\nExample:\n  deno run -A examples/a3c_cartpole.ts --env catch --workers 2",
-  );
+  .description("A3C with Deno workers learns CartPole; writes a run folder.")
+  .option("--workers <n>", "actor-learner workers (default: the CPU cores, at most 4)")
+  .option("--steps <n>", "global step budget (default: CartPole's preset, 400000)")
+  .option("--target <r>", "stop when the mean return of the last 100 episodes reaches this", "475")
+  .option("--seed <n>", "seed of everything", "1")
+  .option("--out <dir>", "parent folder of run folders", "runs")
+  .option("--name <name>", "run folder name (default a3c-cartpole-<timestamp>)")
+  .addHelpText("after", "\nExample:\n  deno run -A examples/a3c_cartpole.ts --workers 2 --seed 3");
 program.parse(["deno", "a3c_cartpole", ...Deno.args]);
 const opts = program.opts();
 
-const out = (opts.out as string | undefined) ?? `runs/a3c_${opts.env}`;
-await Deno.mkdir(out, { recursive: true });
-const metrics = await Deno.open(`${out}/metrics.jsonl`, {
-  write: true,
-  create: true,
-  truncate: true,
-});
-const encoder = new TextEncoder();
-
-/** One progress line per log record (the shared progress bar replaces this later). */
-function formatRecord(r: AsyncLogRecord): string {
-  const mean = Number.isNaN(r.returnMean100) ? "    n/a" : r.returnMean100.toFixed(2).padStart(7);
-  return `T ${String(r.globalSteps).padStart(9)}  ${
-    Math.round(r.stepsPerSecond).toString().padStart(7)
-  } steps/s  episodes ${String(r.episodes).padStart(6)} [${r.workerEpisodes.join(" ")}]` +
-    `  return(100) ${mean}  lr ${r.lr.toExponential(2)}`;
-}
-
-const result = await trainAsync({
-  algo: "a3c",
-  env: opts.env as string,
-  seed: Number(opts.seed),
-  checkpointPath: `${out}/checkpoint.safetensors`,
-  ...(opts.workers ? { workers: Number(opts.workers) } : {}),
-  ...(opts.steps ? { totalSteps: Number(opts.steps) } : {}),
-}, {
-  targetReturn: opts.target === undefined ? undefined : Number(opts.target),
-  async onLog(r) {
-    console.log(formatRecord(r));
-    await metrics.write(encoder.encode(JSON.stringify(r) + "\n"));
-  },
-});
-metrics.close();
-console.log(
-  `done (${result.stopReason}): ${result.last.globalSteps} global steps in ` +
-    `${result.last.wallSeconds.toFixed(1)} s with ${result.config.workers} workers, mean return ` +
-    `of the last 100 episodes ${
-      result.last.returnMean100.toFixed(2)
-    }; checkpoint ${result.checkpoint}`,
-);
+const workers = opts.workers ?? String(Math.min(4, navigator.hardwareConcurrency));
+const name = opts.name ?? defaultRunName("a3c", "cartpole");
+const dir = `${opts.out}/${name}`;
+let code = await main([
+  "train",
+  "--algo",
+  "a3c",
+  "--env",
+  "cartpole",
+  "--workers",
+  workers,
+  "--seed",
+  opts.seed,
+  "--target",
+  opts.target,
+  "--out",
+  opts.out,
+  "--name",
+  name,
+  ...(opts.steps ? ["--steps", opts.steps] : []),
+], { listenSigint: true });
+if (code === 0) code = await main(["eval", dir, "--episodes", "100"]);
+if (code === 0) code = await main(["play", dir, "--gif", runPath(dir, "play.gif")]);
+Deno.exit(code);

@@ -1,76 +1,87 @@
 /**
- * A3C on Pong (pixels, the paper's FF net, rewards clipped to [−1, 1]) with W Deno workers sharing parameters and
- * RMSProp statistics (Hogwild), on the CPU twins. Prints one line per log interval, writes
- * `metrics.jsonl` and `checkpoint.safetensors` into `--out` (default runs/a3c_pong).
- * Ctrl-C stops the workers and writes the checkpoint.
- * Run: `deno run -A examples/a3c_pong.ts --workers 16 --steps 20000000`.
+ * A3C on Pong from pixels with W Deno workers: `deno run -A examples/a3c_pong.ts`.
+ *
+ * The paper's own setting: actor-learners on CPU cores, each with its own Pong and the A3C
+ * paper's feed-forward conv net on 84×84×4 frames (or, with `--net lstm`, the 42×42 conv +
+ * LSTM net on single frames), rewards clipped to [−1, 1], Hogwild updates of shared
+ * parameters and shared RMSProp statistics. Shows progress, stops at the budget or at
+ * `--target`, and writes a run folder (`config.json`, `metrics.jsonl`, `curve.svg`,
+ * `checkpoint.safetensors`) and `pong.gif` of the agent (on the right, in green).
+ *
+ * The CPU twins run a conv net slowly (tens of steps per second per worker), and Pong takes
+ * millions of steps to learn, so the default budget only shows it running; the paper used
+ * 16 workers for about a day. `--steps` sets a real budget.
  *
  * @module
  */
 
 import { Command } from "commander";
-import { type AsyncLogRecord, trainAsync } from "../src/algos/async/mod.ts";
+import { main } from "../src/cli/main.ts";
+import { defaultRunName, readMetrics, runPath } from "../src/cli/run_dir.ts";
+
+/** Global steps of the paper-like run (16 workers). */
+const FULL_BUDGET = 20_000_000;
+/** Default budget: enough to see it run on a CPU. */
+const DEFAULT_BUDGET = 4_000;
 
 const program = new Command()
   .name("a3c_pong")
-  .description("Train A3C with Deno workers on Pong and print the progress.")
-  .option("--env <name>", "environment: pong", "pong")
-  .option("--workers <n>", "actor-learner workers (default: the env's preset)")
-  .option("--steps <n>", "global step budget (default: the env's preset)")
-  .option("--net <kind>", "network: ff (the paper's FF net) or lstm (conv + LSTM)", "ff")
-  .option("--frame-size <n>", "observation side: 84 or 42 (default: 84 for ff, 42 for lstm)")
-  .option("--seed <n>", "seed", "1")
-  .option("--target <r>", "stop when the mean return of the last 100 episodes reaches this")
-  .option("--out <dir>", "output folder (default runs/a3c_<env>)")
+  .description("A3C with Deno workers on Pong from pixels; writes a run folder and a GIF.")
+  .option("--workers <n>", "actor-learner workers (default: the CPU cores, at most 16)")
+  .option("--steps <n>", "global step budget", String(DEFAULT_BUDGET))
+  .option("--net <kind>", "ff (the paper's FF net, 84×84×4) or lstm (42×42 conv + LSTM)", "ff")
+  .option("--target <r>", "stop when the mean return of the last 100 episodes reaches this", "18")
+  .option("--seed <n>", "seed of everything", "1")
+  .option("--out <dir>", "parent folder of run folders", "runs")
+  .option("--name <name>", "run folder name (default a3c-pong-<timestamp>)")
   .addHelpText(
     "after",
-    "\nExample:\n  deno run -A examples/a3c_pong.ts --workers 16 --steps 1000000",
+    "\nExamples:\n  deno run -A examples/a3c_pong.ts\n" +
+      `  deno run -A examples/a3c_pong.ts --workers 16 --steps ${FULL_BUDGET}\n` +
+      "  deno run -A examples/a3c_pong.ts --net lstm --steps 2000",
   );
 program.parse(["deno", "a3c_pong", ...Deno.args]);
 const opts = program.opts();
 
-const out = (opts.out as string | undefined) ?? `runs/a3c_${opts.env}`;
-await Deno.mkdir(out, { recursive: true });
-const metrics = await Deno.open(`${out}/metrics.jsonl`, {
-  write: true,
-  create: true,
-  truncate: true,
-});
-const encoder = new TextEncoder();
-
-/** One progress line per log record (the shared progress bar replaces this later). */
-function formatRecord(r: AsyncLogRecord): string {
-  const mean = Number.isNaN(r.returnMean100) ? "    n/a" : r.returnMean100.toFixed(2).padStart(7);
-  return `T ${String(r.globalSteps).padStart(9)}  ${
-    Math.round(r.stepsPerSecond).toString().padStart(7)
-  } steps/s  episodes ${String(r.episodes).padStart(6)} [${r.workerEpisodes.join(" ")}]` +
-    `  return(100) ${mean}  lr ${r.lr.toExponential(2)}`;
-}
-
-const result = await trainAsync({
-  algo: "a3c",
-  env: opts.env as string,
-  seed: Number(opts.seed),
-  net: opts.net as "ff" | "lstm",
+const workers = opts.workers ?? String(Math.min(16, navigator.hardwareConcurrency));
+const name = opts.name ?? defaultRunName("a3c", "pong");
+const dir = `${opts.out}/${name}`;
+const lstm = opts.net === "lstm";
+let code = await main([
+  "train",
+  "--algo",
+  "a3c",
+  "--env",
+  "pong",
+  "--net",
+  opts.net,
   // The LSTM net reads single 42×42 frames (its memory replaces the frame stack).
-  envOptions: opts.net === "lstm"
-    ? { frameSize: Number(opts.frameSize ?? 42), frameStack: 1 }
-    : { frameSize: Number(opts.frameSize ?? 84) },
-  checkpointPath: `${out}/checkpoint.safetensors`,
-  ...(opts.workers ? { workers: Number(opts.workers) } : {}),
-  ...(opts.steps ? { totalSteps: Number(opts.steps) } : {}),
-}, {
-  targetReturn: opts.target === undefined ? undefined : Number(opts.target),
-  async onLog(r) {
-    console.log(formatRecord(r));
-    await metrics.write(encoder.encode(JSON.stringify(r) + "\n"));
-  },
-});
-metrics.close();
-console.log(
-  `done (${result.stopReason}): ${result.last.globalSteps} global steps in ` +
-    `${result.last.wallSeconds.toFixed(1)} s with ${result.config.workers} workers, mean return ` +
-    `of the last 100 episodes ${
-      result.last.returnMean100.toFixed(2)
-    }; checkpoint ${result.checkpoint}`,
-);
+  ...(lstm ? ["--env-option", "frameSize=42", "--env-option", "frameStack=1"] : []),
+  "--workers",
+  workers,
+  "--steps",
+  opts.steps,
+  "--target",
+  opts.target,
+  "--seed",
+  opts.seed,
+  "--log-every",
+  String(Math.max(500, Math.min(50_000, Math.floor(Number(opts.steps) / 8)))),
+  "--out",
+  opts.out,
+  "--name",
+  name,
+], { listenSigint: true });
+if (code === 0) {
+  const records = await readMetrics(dir);
+  const last = records[records.length - 1];
+  if (last && Number(opts.steps) < FULL_BUDGET) {
+    const hours = FULL_BUDGET / last.stepsPerSecond / 3600;
+    console.log(
+      `${Math.round(last.stepsPerSecond)} global steps/s with ${workers} workers: the ` +
+        `${FULL_BUDGET} steps of a paper-like run would take about ${hours.toFixed(0)} hours here.`,
+    );
+  }
+  code = await main(["play", dir, "--gif", runPath(dir, "pong.gif"), "--frames", "600"]);
+}
+Deno.exit(code);

@@ -1,6 +1,6 @@
 /**
  * The GPU-vs-CPU benchmark: the same work on each backend — matmul, learner steps, env steps
- * (Pong's kernels timed apart) and A2C end to end — as rows with units, a markdown table with
+ * (Pong's kernels timed apart), A2C end to end, and A3C's scaling over CPU workers — as rows with units, a markdown table with
  * GPU/CPU ratios, and a JSON report.
  *
  * @module
@@ -12,3 +12,4 @@ export * from "./matmul.ts";
 export * from "./learner.ts";
 export * from "./envs.ts";
 export * from "./a2c.ts";
+export * from "./a3c.ts";

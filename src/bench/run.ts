@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: the same work on every available backend — matmul GFLOP/s (the linear
  * layer's kernel), learner samples/s (forward + backward + RMSProp), env-steps/s of the
- * environments and A2C end to end — printed as a markdown table with the GPU/CPU ratio per
+ * environments, A2C end to end, and the asynchronous methods' scaling over CPU workers (A3C,
+ * W = 1, 2, 4, … up to the cores) — printed as a markdown table with the GPU/CPU ratio per
  * row and written to `bench/results/<adapter>.json`. Sizes are large on a hardware GPU and
  * small on a software adapter or without one. A benchmark, not a test: nothing asserts.
  *
@@ -11,13 +12,14 @@
 import { type Gpu, openGpu } from "../gpu/device.ts";
 import { ENV_NAMES } from "../envs/registry.ts";
 import { benchA2c } from "./a2c.ts";
+import { benchA3c, workerCounts } from "./a3c.ts";
 import { benchEnvs, benchPongKernels } from "./envs.ts";
 import { benchLearner } from "./learner.ts";
 import { benchMatmul } from "./matmul.ts";
 import type { BenchRow } from "./row.ts";
 
 /** Benchmark groups, in the order they run. */
-export const BENCH_GROUPS = ["matmul", "learner", "envs", "pong", "a2c"] as const;
+export const BENCH_GROUPS = ["matmul", "learner", "envs", "pong", "a2c", "a3c"] as const;
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -134,6 +136,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           numEnvs: 256,
         }],
     }));
+  await run("a3c", () => benchA3c({ workers: workerCounts(navigator.hardwareConcurrency) }));
   const device = gpu?.description ?? "cpu-only";
   const file = options.out ??
     `bench/results/${device.replace(/[^A-Za-z0-9._-]+/g, "_")}.json`;

@@ -2,8 +2,8 @@
  * The algorithms the command line can train, by name. Each entry says which config fields
  * it has (the `train` flags are generated from them), how to resolve and validate a config,
  * how to train with checkpoints, and how to load a trained policy for `eval` and `play` on the
- * CPU. A2C is registered here; A3C and the Q-learning family plug in with
- * {@link registerAlgo} and an {@link AlgoEntry} of their own.
+ * CPU. A2C and the asynchronous methods (A3C, one-step Q, one-step Sarsa, n-step Q; see
+ * `async_algos.ts`) are registered here; others plug in with {@link registerAlgo}.
  *
  * @module
  */
@@ -18,7 +18,9 @@ import { netForEnv } from "../algos/a2c/common.ts";
 import { A2C_DEFAULTS, type A2cConfig, resolveA2cConfig } from "../algos/a2c/config.ts";
 import { a2cOptimizerConfig } from "../algos/a2c/optimizer.ts";
 import { makeA2cRunner, trainA2c } from "../algos/a2c/train.ts";
+import { ASYNC_ALGOS } from "../algos/async/config.ts";
 import { envSpec } from "../envs/registry.ts";
+import { makeAsyncEntry } from "./async_algos.ts";
 import type { BackendChoice } from "../gpu/device.ts";
 import { makeCpuPolicy } from "./policy.ts";
 import type { CpuPolicy } from "./policy.ts";
@@ -205,7 +207,10 @@ export function makeA2cEntry(
 /** A2C: synchronous advantage actor-critic (GPU or CPU backend). */
 export const A2C_ENTRY: AlgoEntry = makeA2cEntry();
 
-const ALGOS = new Map<string, AlgoEntry>([["a2c", A2C_ENTRY]]);
+const ALGOS = new Map<string, AlgoEntry>([
+  ["a2c", A2C_ENTRY],
+  ...ASYNC_ALGOS.map((algo): [string, AlgoEntry] => [algo, makeAsyncEntry(algo)]),
+]);
 
 /** Adds (or replaces) an algorithm of the `train` command. */
 export function registerAlgo(entry: AlgoEntry): void {

@@ -78,23 +78,53 @@ export interface ConfigFlag {
   readonly flag: string;
 }
 
+/** One algorithm's config fields for {@link addConfigFlags}: its name, defaults and help. */
+export interface FlagSource {
+  /** Algorithm name, shown where its default differs from the first algorithm's. */
+  readonly name: string;
+  /** Every config field with its default. */
+  readonly defaults: Readonly<Record<string, unknown>>;
+  /** Help text per field. */
+  readonly help: Readonly<Record<string, string>>;
+}
+
+const showDefault = (value: unknown): string =>
+  Array.isArray(value) ? value.join(",") : String(value);
+
 /**
- * Adds one flag per field of `defaults` (skipping `skip`) with `addOption`: numbers parsed
- * strictly, booleans as `--field` / `--no-field`, number arrays as comma lists, strings as
- * is. No commander defaults: a flag not given leaves the field to the preset and defaults.
- * Fields already added (by an earlier algorithm) are not added twice.
+ * Adds one flag per config field of `sources` (skipping `skip`) with `addOption`: numbers
+ * parsed strictly, booleans as `--field` / `--no-field`, number arrays as comma lists, strings
+ * as is. A field shared by several algorithms gets one flag whose help names each algorithm's
+ * default where it differs ("default 0.5; a3c: 40"). No commander defaults: a flag not given
+ * leaves the field to the preset and defaults. Returns the flags by field.
  */
 export function addConfigFlags(
   addOption: AddOption,
-  defaults: Readonly<Record<string, unknown>>,
-  help: Readonly<Record<string, string>>,
+  sources: readonly FlagSource[],
   skip: ReadonlySet<string>,
-  added: Map<string, ConfigFlag>,
-): void {
-  for (const [field, value] of Object.entries(defaults)) {
-    if (skip.has(field) || added.has(field)) continue;
+): Map<string, ConfigFlag> {
+  const added = new Map<string, ConfigFlag>();
+  // Per field: the first default, its help, and the algorithms by each differing default.
+  const fields = new Map<
+    string,
+    { value: unknown; help?: string; others: Map<string, string[]> }
+  >();
+  for (const source of sources) {
+    for (const [field, value] of Object.entries(source.defaults)) {
+      if (skip.has(field)) continue;
+      const seen = fields.get(field);
+      if (!seen) fields.set(field, { value, help: source.help[field], others: new Map() });
+      else if (showDefault(seen.value) !== showDefault(value)) {
+        const names = seen.others.get(showDefault(value)) ?? [];
+        seen.others.set(showDefault(value), [...names, source.name]);
+      }
+    }
+  }
+  for (const [field, { value, help, others }] of fields) {
     const flag = `--${kebab(field)}`;
-    const describe = (what: string) => `${help[field] ?? field} (default ${what})`;
+    const otherDefaults = [...others].map(([v, names]) => `${names.join(", ")}: ${v}`);
+    const describe = (what: string) =>
+      `${help ?? field} (default ${[what, ...otherDefaults].join("; ")})`;
     if (typeof value === "number") {
       addOption(
         `${flag} <number>`,
@@ -117,6 +147,7 @@ export function addConfigFlags(
     }
     added.set(field, { field, flag });
   }
+  return added;
 }
 
 /** The config fields the user set among the generated flags, from commander's `opts()`. */

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { benchTable, runBench } from "../bench/run.ts";
+import { BENCH_GROUPS, benchTable, runBench } from "../bench/run.ts";
 import { Command, CommanderError } from "commander";
 import { ENV_NAMES, envSpec, makeCpuEnv } from "../envs/registry.ts";
 import { encodeGif, scaleFrame } from "../envs/render.ts";
@@ -295,7 +295,7 @@ async function evaluate(
   const seed = checkInt("--seed", opts.seed ?? (config.seed + 1) % 2 ** 32, 0, 0xffffffff);
   const policy = await entry.loadPolicy(config, runPath(dir, RUN_FILES.checkpoint));
   const env = makeCpuEnv(config.env, episodes, config.envOptions as never);
-  const greedy = opts.greedy ?? false;
+  const greedy = (opts.greedy ?? false) || (policy.greedyOnly ?? false);
   const t0 = performance.now();
   const result = runEpisodes(env, policy, { greedy, seed, maxSteps });
   const stats = summarize(result.returns);
@@ -456,7 +456,11 @@ function buildProgram(
       "stop when the mean return of the last 100 reaches this",
       num("--target"),
     )
-    .option("--log-every <n>", "iterations between log records and checkpoints", num("--log-every"))
+    .option(
+      "--log-every <n>",
+      "log and checkpoint interval: A2C iterations, async global steps",
+      num("--log-every"),
+    )
     .option("--name <name>", "run folder name (default <algo>-<env>-<timestamp>)")
     .option("--out <dir>", "parent folder of run folders", "runs")
     .option("--config <file.json>", "a JSON object of config fields (flags override it)")
@@ -470,15 +474,15 @@ function buildProgram(
         "\nPresets per env fill the fields a flag does not set; Ctrl-C stops after writing the " +
         "checkpoint (exit 130).",
     );
-  const flags = new Map<string, ConfigFlag>();
-  for (const name of algoNames()) {
+  const addOption: AddOption = (f, d, p) => {
+    if (p) trainCmd.option(f, d, p);
+    else trainCmd.option(f, d);
+  };
+  const sources = algoNames().map((name) => {
     const entry = getAlgo(name);
-    const addOption: AddOption = (f, d, p) => {
-      if (p) trainCmd.option(f, d, p);
-      else trainCmd.option(f, d);
-    };
-    addConfigFlags(addOption, entry.defaults, entry.fieldHelp, HAND_WRITTEN, flags);
-  }
+    return { name, defaults: entry.defaults, help: entry.fieldHelp };
+  });
+  const flags = addConfigFlags(addOption, sources, HAND_WRITTEN);
   trainCmd.action(async (opts: TrainOpts, command: Command) => {
     result.code = await train(opts, command, flags, io, args);
   });
@@ -521,7 +525,7 @@ function buildProgram(
 
   program.command("bench")
     .description("GPU vs CPU benchmark (source checkout): table, JSON and a GPU/CPU bar chart")
-    .argument("[groups...]", "groups to run (default all): matmul, learner, envs, a2c")
+    .argument("[groups...]", `groups to run (default all): ${BENCH_GROUPS.join(", ")}`)
     .option("--cpu-only", "skip the GPU")
     .option("--out <file.json>", "JSON report path (default bench/results/<adapter>.json)")
     .option("--svg <file.svg>", "bar chart path (default next to the JSON)")

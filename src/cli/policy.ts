@@ -26,6 +26,8 @@ export type Actions = Int32Array | Float32Array;
 
 /** A policy that acts on the CPU. */
 export interface CpuPolicy {
+  /** True when the policy always acts greedily (Q-values: `greedy: false` acts greedily too). */
+  readonly greedyOnly?: boolean;
   /** A zeroed action buffer for `batch` copies of `env`. */
   makeActions(env: EnvSpec, batch: number): Actions;
   /**

@@ -14,13 +14,12 @@
  * @module
  */
 
-import { makeOptimizerState, optimizerStateTensors } from "../../nn/optim.ts";
 import { learningRateAt } from "../../nn/optim.ts";
-import { initParams, type NamedTensor, type ParamLayout } from "../../nn/params.ts";
-import { saveCheckpoint } from "../../nn/safetensors.ts";
+import { initParams, type ParamLayout } from "../../nn/params.ts";
 import type { NetSpec } from "../../nn/model_spec.ts";
 import { type AsyncConfig, type AsyncOverrides, isQAlgo, resolveAsyncConfig } from "./config.ts";
 import { asyncOptimizerConfig, makeAsyncNet } from "./learner.ts";
+import { loadAsyncCheckpoint, saveAsyncCheckpoint } from "./checkpoint.ts";
 import {
   Control,
   globalSteps,
@@ -56,6 +55,8 @@ export interface AsyncLogRecord {
   readonly returnMean100: number;
   /** Returns of the episodes finished since the previous record (raw, unclipped). */
   readonly newReturns: readonly number[];
+  /** Their lengths in steps. */
+  readonly newLengths: readonly number[];
   /** Episodes per worker. */
   readonly workerEpisodes: readonly number[];
   /** Environment steps per worker. */
@@ -66,6 +67,10 @@ export interface AsyncLogRecord {
   readonly lr: number;
   /** Mean over workers of the loss of their last update. */
   readonly loss: number;
+  /** Mean over workers of the per-step policy loss of their last update (see `WorkerStat`). */
+  readonly policyLoss: number;
+  /** Mean over workers of the per-step value loss (Q: TD loss) of their last update. */
+  readonly valueLoss: number;
   /** Mean over workers of the gradient norm (before clipping) of their last update. */
   readonly gradNorm: number;
   /** Target network refreshes so far (Q family; 0 for A3C). */
@@ -96,6 +101,11 @@ export interface AsyncHooks {
   handleSigint?: boolean;
   /** Milliseconds between reads of the shared counters; default 20. */
   pollMs?: number;
+  /**
+   * Continue the run saved in this checkpoint (θ, g, θ⁻ and T), after checking that it fits
+   * the config (see `readAsyncCheckpoint`); the budget counts from T = 0 as before.
+   */
+  resumeFrom?: string;
 }
 
 /** Result of {@link trainAsync}. */
@@ -116,49 +126,6 @@ export interface AsyncResult {
   readonly timedOut: readonly number[];
   /** The checkpoint written at the end, or "" when none. */
   readonly checkpoint: string;
-}
-
-/** Metadata key of the resolved config (JSON) in a checkpoint. */
-export const ASYNC_CONFIG_KEY = "async.config";
-/** Metadata key of the global step counter T (decimal) in a checkpoint. */
-export const ASYNC_STEPS_KEY = "async.globalSteps";
-/** Name prefix of the target network's tensors in a checkpoint (`target.<name>`). */
-export const TARGET_PREFIX = "target.";
-
-/**
- * Saves the shared θ (copied), the shared RMSProp statistics (as `optim.square_avg.*`, step =
- * T) and, for the Q family, θ⁻ (as `target.*`) to `path`, atomically, with the config and T
- * in the metadata. Loading it with `loadCheckpoint` needs `extraPrefixes: ["optim.",
- * "target."]` for a Q-family checkpoint.
- */
-export async function saveAsyncCheckpoint(
-  path: string,
-  config: AsyncConfig,
-  layout: ParamLayout,
-  shared: SharedState,
-): Promise<void> {
-  const optimizer = asyncOptimizerConfig(config);
-  const T = globalSteps(shared);
-  const state = makeOptimizerState(optimizer, layout.size, { first: shared.rmsG.slice() });
-  state.step = T;
-  const saved = optimizerStateTensors(optimizer, state, layout);
-  const extra: NamedTensor[] = [...saved.tensors];
-  if (shared.target.length) {
-    for (const t of layout.tensors) {
-      extra.push({
-        name: TARGET_PREFIX + t.name,
-        shape: t.shape,
-        data: shared.target.slice(t.offset, t.offset + t.length),
-      });
-    }
-  }
-  await saveCheckpoint(
-    path,
-    layout,
-    shared.params.slice(),
-    { ...saved.metadata, [ASYNC_CONFIG_KEY]: JSON.stringify(config), [ASYNC_STEPS_KEY]: String(T) },
-    extra,
-  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -185,6 +152,9 @@ export async function trainAsync(
   const shared = makeSharedState(layout, W, isQAlgo(config.algo));
   initParams(layout, config.seed, shared.params);
   if (shared.target.length) shared.target.set(shared.params);
+  const startSteps = hooks.resumeFrom
+    ? await loadAsyncCheckpoint(hooks.resumeFrom, config, layout, shared)
+    : 0;
   const optimizer = asyncOptimizerConfig(config);
   if (config.checkpointPath) await ensureParentDir(config.checkpointPath);
 
@@ -210,10 +180,12 @@ export async function trainAsync(
   const window: number[] = [];
   const seen = new Array<number>(W).fill(0);
   let fresh: number[] = [];
+  let freshLengths: number[] = [];
   let lastTime = start;
-  let lastSteps = 0;
-  let nextLog = config.logEvery;
-  let nextCheckpoint = config.checkpointEvery || Infinity;
+  let lastSteps = startSteps;
+  const after = (every: number) => (Math.floor(startSteps / every) + 1) * every;
+  let nextLog = after(config.logEvery);
+  let nextCheckpoint = config.checkpointEvery ? after(config.checkpointEvery) : Infinity;
   let last: AsyncLogRecord | undefined;
   let stopReason: AsyncResult["stopReason"] = "budget";
   let timedOut: number[] = [];
@@ -223,6 +195,7 @@ export async function trainAsync(
     for (let id = 0; id < W; id++) {
       const r = readNewReturns(shared, id, seen[id]);
       seen[id] = r.count;
+      freshLengths.push(...r.lengths);
       for (const v of r.returns) {
         fresh.push(v);
         window.push(v);
@@ -246,15 +219,19 @@ export async function trainAsync(
       episodes: workerEpisodes.reduce((a, b) => a + b, 0),
       returnMean100: window.length ? mean(window) : NaN,
       newReturns: fresh,
+      newLengths: freshLengths,
       workerEpisodes,
       workerSteps: perWorker(WorkerStat.steps),
       workerEntropyOrEpsilon: perWorker(WorkerStat.entropyOrEpsilon),
       lr: learningRateAt(optimizer, T),
       loss: mean(perWorker(WorkerStat.loss)),
+      policyLoss: mean(perWorker(WorkerStat.policyLoss)),
+      valueLoss: mean(perWorker(WorkerStat.valueLoss)),
       gradNorm: mean(perWorker(WorkerStat.gradNorm)),
       targetRefreshes: Atomics.load(shared.control, Control.targetRefreshes),
     };
     fresh = [];
+    freshLengths = [];
     lastTime = now;
     lastSteps = T;
     return r;
@@ -308,14 +285,14 @@ export async function trainAsync(
         joined = true;
         break;
       }
+      if (T >= nextCheckpoint && config.checkpointPath) {
+        nextCheckpoint = (Math.floor(T / config.checkpointEvery) + 1) * config.checkpointEvery;
+        await saveAsyncCheckpoint(config.checkpointPath, config, layout, shared);
+      }
       if (T >= nextLog) {
         nextLog = (Math.floor(T / config.logEvery) + 1) * config.logEvery;
         last = record();
         await hooks.onLog?.(last);
-      }
-      if (T >= nextCheckpoint && config.checkpointPath) {
-        nextCheckpoint = (Math.floor(T / config.checkpointEvery) + 1) * config.checkpointEvery;
-        await saveAsyncCheckpoint(config.checkpointPath, config, layout, shared);
       }
     }
   } finally {

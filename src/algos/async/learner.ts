@@ -28,7 +28,12 @@ import { makeCpuEnv } from "../../envs/registry.ts";
 import type { CpuVecEnv } from "../../envs/types.ts";
 import { actorCriticLoss, LOSS_STATS, LossStat } from "../../nn/actor_critic.ts";
 import { sizeOf } from "../../nn/model_spec.ts";
-import { type OptimizerConfig, type OptimizerState, optimizerStep } from "../../nn/optim.ts";
+import {
+  gradientNorm,
+  type OptimizerConfig,
+  type OptimizerState,
+  optimizerStep,
+} from "../../nn/optim.ts";
 import { epsilonGreedy, qLoss } from "../../nn/q_head.ts";
 import { sampleCategorical } from "../../nn/sample.ts";
 import { makeRng } from "../../util/rng.ts";
@@ -209,12 +214,17 @@ interface Context {
   episodes: number;
   updates: number;
   episodeReturn: number;
+  episodeLength: number;
   /** The RNG counter of action selection (the local step count, with Sarsa's look-ahead). */
   counter: number;
   /** Takes one env step with `action`; returns the (possibly clipped) reward. */
   envStep(action: number): number;
-  /** Applies the gradient in `grads` to the shared θ and g; records the stats. */
-  apply(loss: number, extra: number, badRows: number): void;
+  /**
+   * Applies the gradient in `grads` to the shared θ and g and records the loss statistics in
+   * `stats` (summed over the `rows` rows of the rollout) and `extra` (A3C: the mean entropy;
+   * Q: ε). Throws, before touching θ, on a non-finite loss or gradient.
+   */
+  apply(rows: number, extra: number): void;
 }
 
 function makeContext(
@@ -261,6 +271,7 @@ function makeContext(
     episodes: 0,
     updates: 0,
     episodeReturn: 0,
+    episodeLength: 0,
     counter: 0,
     envStep(action) {
       if (config.faultWorker === id && ctx.steps >= config.faultAtStep) {
@@ -274,33 +285,41 @@ function makeContext(
       const raw = env.reward[0];
       ctx.steps++;
       ctx.episodeReturn += raw;
+      ctx.episodeLength++;
       const t = Atomics.add(shared.control, Control.globalSteps, 1) + 1;
       if (targetEvery > 0 && t % targetEvery === 0) {
         shared.target.set(shared.params); // θ⁻ ← θ (a lock-free copy)
         Atomics.add(shared.control, Control.targetRefreshes, 1);
       }
       if (env.terminated[0] !== 0 || env.truncated[0] !== 0) {
-        pushReturn(shared, id, ctx.episodeReturn);
+        pushReturn(shared, id, ctx.episodeReturn, ctx.episodeLength);
         ctx.episodeReturn = 0;
+        ctx.episodeLength = 0;
         ctx.episodes++;
         st[row + WorkerStat.episodes] = ctx.episodes;
       }
       st[row + WorkerStat.steps] = ctx.steps;
       return config.clipRewards ? Math.max(-1, Math.min(1, raw)) : raw;
     },
-    apply(loss, extra, badRows) {
+    apply(rows, extra) {
+      const loss = ctx.stats[LossStat.loss];
+      const badRows = ctx.stats[LossStat.badRows];
       ctx.opt.step = Atomics.load(shared.control, Control.globalSteps);
-      const s = optimizerStep(optimizer, ctx.opt, shared.params, ctx.grads);
-      if (!Number.isFinite(s.gradNorm) || badRows > 0 || !Number.isFinite(loss)) {
+      // Checked before the update touches θ, so a bad gradient never reaches shared memory.
+      const norm = gradientNorm(ctx.grads);
+      if (!Number.isFinite(norm) || badRows > 0 || !Number.isFinite(loss)) {
         throw new Error(
-          `non-finite loss or gradient (loss ${loss}, gradient norm ${s.gradNorm}) at global ` +
-            `step ${ctx.opt.step}; try a lower lr or a gradient clip`,
+          `non-finite loss or gradient (loss ${loss}, gradient norm ${norm}) at global ` +
+            `step ${ctx.opt.step}; the shared parameters were not updated; try a lower lr`,
         );
       }
+      const s = optimizerStep(optimizer, ctx.opt, shared.params, ctx.grads);
       ctx.updates++;
       Atomics.add(shared.control, Control.updates, 1);
       st[row + WorkerStat.updates] = ctx.updates;
       st[row + WorkerStat.loss] = loss;
+      st[row + WorkerStat.policyLoss] = ctx.stats[LossStat.policyLoss] / rows;
+      st[row + WorkerStat.valueLoss] = ctx.stats[LossStat.valueLoss] / rows;
       st[row + WorkerStat.gradNorm] = s.gradNorm;
       st[row + WorkerStat.lr] = s.lr;
       st[row + WorkerStat.entropyOrEpsilon] = extra;
@@ -419,11 +438,7 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
       A,
     }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef, scale: 1 });
     net.backward(local, ctx.grads, obs, n, dPolicy, dValue, rec);
-    ctx.apply(
-      ctx.stats[LossStat.loss],
-      ctx.stats[LossStat.entropy] / n,
-      ctx.stats[LossStat.badRows],
-    );
+    ctx.apply(n, ctx.stats[LossStat.entropy] / n);
   };
 }
 
@@ -486,7 +501,7 @@ function qTools(config: AsyncQConfig, ctx: Context): QTools {
         A,
       }, { scale: 1 });
       net.backward(local, ctx.grads, obs, n, dq, dValue);
-      ctx.apply(ctx.stats[LossStat.loss], eps[0], ctx.stats[LossStat.badRows]);
+      ctx.apply(n, eps[0]);
     },
   };
 }

@@ -30,16 +30,21 @@ export {
   resolveAsyncConfig,
 } from "./config.ts";
 export {
-  ASYNC_CONFIG_KEY,
-  ASYNC_STEPS_KEY,
   type AsyncHooks,
   type AsyncLogRecord,
   type AsyncResult,
-  saveAsyncCheckpoint,
-  TARGET_PREFIX,
   trainAsync,
   type WorkerFault,
 } from "./coordinator.ts";
+export {
+  ASYNC_CONFIG_KEY,
+  ASYNC_STEPS_KEY,
+  type AsyncCheckpoint,
+  loadAsyncCheckpoint,
+  readAsyncCheckpoint,
+  saveAsyncCheckpoint,
+  TARGET_PREFIX,
+} from "./checkpoint.ts";
 export {
   asyncOptimizerConfig,
   epsilonAt,

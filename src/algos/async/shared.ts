@@ -52,10 +52,14 @@ export const WorkerStat = {
   entropyOrEpsilon: 6,
   /** 0 while running, 1 once done, 2 after an error. */
   status: 7,
+  /** A3C: mean policy loss −A·log π(a) of its last update; Q: mean Q(s, a) of the taken actions. */
+  policyLoss: 8,
+  /** A3C: mean ½(R − V)² of its last update; Q: mean ½δ² (the TD loss). */
+  valueLoss: 9,
 } as const;
 
 /** Floats of one worker's row of `workerStats`. */
-export const WORKER_STAT_WORDS = 8;
+export const WORKER_STAT_WORDS = 10;
 
 /** Episode returns each worker keeps in its ring. */
 export const RETURN_RING = 512;
@@ -76,6 +80,8 @@ export interface SharedState {
   readonly workerStats: Float64Array;
   /** Per-worker ring of recent episode returns, [W, RETURN_RING]. */
   readonly returnRing: Float32Array;
+  /** Per-worker ring of the lengths (steps) of the same episodes, [W, RETURN_RING]. */
+  readonly lengthRing: Int32Array;
   /** Episodes written to each worker's ring so far, [W]; use Atomics. */
   readonly returnCount: Int32Array;
 }
@@ -101,6 +107,7 @@ export function makeSharedState(
     control: new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4)),
     workerStats: new Float64Array(new SharedArrayBuffer(workers * WORKER_STAT_WORDS * 8)),
     returnRing: f32(workers * RETURN_RING),
+    lengthRing: new Int32Array(new SharedArrayBuffer(workers * RETURN_RING * 4)),
     returnCount: new Int32Array(new SharedArrayBuffer(workers * 4)),
   };
 }
@@ -145,29 +152,35 @@ export function workerStat(shared: SharedState, id: number, stat: number): numbe
   return shared.workerStats[id * WORKER_STAT_WORDS + stat];
 }
 
-/** Appends an episode return to worker `id`'s ring, then advances its count (Atomics). */
-export function pushReturn(shared: SharedState, id: number, value: number): void {
+/**
+ * Appends an episode's return and length (steps) to worker `id`'s rings, then advances its
+ * count (Atomics, so a reader that sees the count sees both values).
+ */
+export function pushReturn(shared: SharedState, id: number, value: number, length: number): void {
   const n = Atomics.load(shared.returnCount, id);
   shared.returnRing[id * RETURN_RING + (n % RETURN_RING)] = value;
+  shared.lengthRing[id * RETURN_RING + (n % RETURN_RING)] = length;
   Atomics.store(shared.returnCount, id, n + 1);
 }
 
 /**
- * The returns worker `id` wrote since `seen` episodes (at most the ring's last
- * RETURN_RING), oldest first, and the new count.
+ * The returns and lengths of the episodes worker `id` finished since `seen` episodes (at
+ * most the ring's last RETURN_RING), oldest first, and the new count.
  */
 export function readNewReturns(
   shared: SharedState,
   id: number,
   seen: number,
-): { returns: number[]; count: number } {
+): { returns: number[]; lengths: number[]; count: number } {
   const count = Atomics.load(shared.returnCount, id);
   const from = Math.max(seen, count - RETURN_RING);
   const returns: number[] = [];
+  const lengths: number[] = [];
   for (let n = from; n < count; n++) {
     returns.push(shared.returnRing[id * RETURN_RING + (n % RETURN_RING)]);
+    lengths.push(shared.lengthRing[id * RETURN_RING + (n % RETURN_RING)]);
   }
-  return { returns, count };
+  return { returns, lengths, count };
 }
 
 /** The message that starts worker `id` (the arrays share memory with the coordinator's). */
