@@ -22,6 +22,10 @@ export interface A2cBenchCase {
   readonly net: A2cConfig["net"];
   /** Envs in lockstep. */
   readonly numEnvs: number;
+  /** Env options (e.g. Pong's `frameSize: 42, frameStack: 1` for the LSTM net). */
+  readonly envOptions?: Record<string, number>;
+  /** Timed iterations on the GPU for this case (default: the call's); the CPU runs ¼. */
+  readonly iterations?: number;
 }
 
 async function stepsPerSecond(runner: A2cRunner, config: A2cConfig, iterations: number) {
@@ -48,21 +52,23 @@ export async function benchA2c(
       env: c.env,
       net: c.net,
       numEnvs: c.numEnvs,
+      envOptions: c.envOptions ?? {},
       rolloutSteps: 5,
-      totalSteps: 1e12,
+      totalSteps: 1e9, // far beyond the timed iterations (the lr barely anneals)
       seed: 1,
     });
     const name = `${c.env} ${c.net}`;
+    const iterations = c.iterations ?? opts.iterations;
     const shape = `N=${c.numEnvs} T=5`;
     const unit = "env-steps/s";
     if (opts.cpu) {
       const runner = makeA2cCpu(config);
-      const value = await stepsPerSecond(runner, config, Math.max(1, opts.iterations >> 2));
+      const value = await stepsPerSecond(runner, config, Math.max(1, iterations >> 2));
       rows.push({ group: "a2c", name, backend: "cpu", shape, value, unit });
     }
     if (opts.gpu) {
       const runner = await makeA2cGpu(config, opts.gpu);
-      const value = await stepsPerSecond(runner, config, opts.iterations);
+      const value = await stepsPerSecond(runner, config, iterations);
       runner.dispose();
       rows.push({ group: "a2c", name, backend: "webgpu", shape, value, unit });
     }

@@ -21,6 +21,9 @@ import type { BenchRow } from "./row.ts";
 /** Benchmark groups, in the order they run. */
 export const BENCH_GROUPS = ["matmul", "learner", "envs", "pong", "a2c", "a3c"] as const;
 
+/** Pong as the LSTM net reads it: single 42×42 frames. */
+const PONG_LSTM = { frameSize: 42, frameStack: 1 };
+
 /** Options of {@link runBench}. */
 export interface BenchOptions {
   /** Groups to run (default all of {@link BENCH_GROUPS}). */
@@ -129,12 +132,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           { env: "cartpole", net: "mlp", numEnvs: 4096 },
           { env: "pong", net: "ff", numEnvs: 64 },
           { env: "pong", net: "ff", numEnvs: 1024 },
+          { env: "pong", net: "lstm", numEnvs: 1024, envOptions: PONG_LSTM },
         ]
-        : [{ env: "catch", net: "mlp", numEnvs: 64 }, {
-          env: "cartpole",
-          net: "mlp",
-          numEnvs: 256,
-        }],
+        : [
+          { env: "catch", net: "mlp", numEnvs: 64 },
+          { env: "cartpole", net: "mlp", numEnvs: 256 },
+          // The conv nets on a software adapter or the CPU: a few iterations of 8 envs.
+          { env: "pong", net: "ff", numEnvs: 8, iterations: 4 },
+          { env: "pong", net: "lstm", numEnvs: 8, envOptions: PONG_LSTM, iterations: 4 },
+        ],
     }));
   await run("a3c", () => benchA3c({ workers: workerCounts(navigator.hardwareConcurrency) }));
   const device = gpu?.description ?? "cpu-only";

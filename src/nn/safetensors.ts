@@ -299,7 +299,9 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 /**
  * Saves the parameters `params` [layout.size] as a safetensors checkpoint at `path`, one
  * tensor per layout entry, plus `extra` tensors (e.g. the optimizer state as `optim.*`) and
- * `metadata` (string values). Atomic (see {@link writeFileAtomic}).
+ * `metadata` (string values). Atomic (see {@link writeFileAtomic}). Refuses, writing nothing, when
+ * a parameter is NaN or infinite, so the last good checkpoint at `path` is never replaced by a
+ * broken one.
  */
 export async function saveCheckpoint(
   path: string,
@@ -311,6 +313,17 @@ export async function saveCheckpoint(
   for (const t of extra) {
     if (layout.tensors.some((p) => p.name === t.name)) {
       throw new RangeError(`checkpoint: extra tensor "${t.name}" has the name of a parameter`);
+    }
+  }
+  for (const t of layout.tensors) {
+    for (let i = 0; i < t.length; i++) {
+      const v = params[t.offset + i];
+      if (!Number.isFinite(v)) {
+        throw new Error(
+          `checkpoint: not written to ${path}: parameter ${t.name}[${i}] is ${v}; the ` +
+            "previous checkpoint is kept",
+        );
+      }
     }
   }
   const bytes = encodeSafetensors([...layoutTensors(layout, params), ...extra], metadata);

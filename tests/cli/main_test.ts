@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { loadA2cCheckpoint } from "../../src/algos/a2c/checkpoint.ts";
 import { resolveA2cConfig } from "../../src/algos/a2c/config.ts";
 import { makeA2cCpu } from "../../src/algos/a2c/cpu.ts";
-import { makeA2cRunner } from "../../src/algos/a2c/train.ts";
+import { makeA2cRunner, trainA2c } from "../../src/algos/a2c/train.ts";
 import { makeA2cEntry, registerAlgo } from "../../src/cli/algos.ts";
 import { main } from "../../src/cli/main.ts";
 import { readMetrics, readRunInfo } from "../../src/cli/run_dir.ts";
@@ -236,18 +236,29 @@ Deno.test("train: Ctrl-C stops after a checkpoint and exits 130", async () => {
 });
 
 Deno.test("train: a non-finite loss exits 1 and keeps the last good checkpoint", async () => {
-  // An A2C whose third report says "non-finite" and whose parameters have become NaN.
+  // An A2C whose parameters become NaN in iteration 12 and whose reports requested from then
+  // on say "non-finite". Records come every 5 iterations and are consumed one interval later
+  // (pipelined readback): the record of iteration 5 is logged at 10 with the parameters of
+  // iteration 10; at 15 the record of iteration 10 would save the NaN parameters, which the
+  // checkpoint writer refuses, so the run stops there and the checkpoint of iteration 10 stays.
   registerAlgo(makeA2cEntry(async (config) => {
     const built = await makeA2cRunner(config);
-    let reports = 0;
+    let iterations = 0;
     const runner = new Proxy(built.runner, {
       get(target, key) {
+        if (key === "iterate") {
+          return () => {
+            target.iterate();
+            if (++iterations === 12) {
+              void target.setParams(new Float32Array(target.parameterCount).fill(NaN));
+            }
+          };
+        }
         if (key === "report") {
           return async () => {
+            const bad = iterations >= 12;
             const report = await target.report();
-            if (++reports < 3) return report;
-            await target.setParams(new Float32Array(target.parameterCount).fill(NaN));
-            return { ...report, nonFinite: true };
+            return bad ? { ...report, nonFinite: true } : report;
           };
         }
         const value = Reflect.get(target, key);
@@ -271,13 +282,47 @@ Deno.test("train: a non-finite loss exits 1 and keeps the last good checkpoint",
     "nan",
   ]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /^error: A2C: a loss, gradient or parameter became non-finite at step 1200/);
+  assert.match(
+    r.err,
+    /^error: checkpoint: not written to .*: parameter \S+ is NaN; the previous checkpoint is kept/,
+  );
   const runner = makeA2cCpu(resolveA2cConfig((await readRunInfo(dir)).config));
   const info = await loadA2cCheckpoint(`${dir}/checkpoint.safetensors`, runner);
-  assert.equal(info.iterations, 10); // the second record's
+  assert.equal(info.iterations, 10);
   assert.ok((await runner.getParams()).every(Number.isFinite));
-  assert.equal((await readMetrics(dir)).length, 2);
+  assert.equal((await readMetrics(dir)).length, 1);
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("trainA2c: a non-finite report stops the run with the step named", async () => {
+  const built = await makeA2cRunner(resolveA2cConfig({ env: "catch", backend: "cpu" }));
+  let reports = 0;
+  const runner = new Proxy(built.runner, {
+    get(target, key) {
+      if (key === "report") {
+        return async () => {
+          const report = await target.report();
+          return ++reports === 2 ? { ...report, nonFinite: true } : report;
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const logged: number[] = [];
+  await assert.rejects(
+    () =>
+      trainA2c(
+        { env: "catch", backend: "cpu", logEvery: 5, totalSteps: 8000 },
+        {
+          onLog: (record) => void logged.push(record.steps),
+        },
+        undefined,
+        { runner, backend: built.backend },
+      ),
+    /^Error: A2C: a loss, gradient or parameter became non-finite by step 800 .*the last good checkpoint is kept/,
+  );
+  assert.deepEqual(logged, [400]); // the record before the bad one, never the bad one
 });
 
 Deno.test("eval prints mean ± std, min, max and writes eval.json; play writes a GIF", async () => {

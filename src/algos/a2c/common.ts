@@ -93,7 +93,11 @@ export interface A2cRunner {
   readonly iterations: number;
   /** Runs one iteration: T steps of N envs, GAE, one gradient step. Does not wait for the GPU. */
   iterate(): void;
-  /** Statistics since the previous call (GPU: reads back, awaiting the GPU; call at intervals). */
+  /**
+   * Statistics since the previous call, as of the iterations run when it is called. On the GPU
+   * the copy is queued behind them and the promise resolves once the GPU gets there; `iterate`
+   * may be called meanwhile (a pipelined readback). Reports resolve in call order.
+   */
   report(): Promise<A2cReport>;
   /** The current parameters, flat, in the layout order of the net's `paramSpecs`. */
   getParams(): Promise<Float32Array>;

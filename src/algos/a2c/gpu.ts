@@ -12,7 +12,8 @@
  * 4. Global-norm clipping, learning-rate annealing and the RMSProp/Adam step, all on the GPU.
  *
  * Statistics (episode ring, loss terms, gradient norm, learning rate) come back in one
- * readback when the training loop asks for a report, every `logEvery` iterations.
+ * readback when the training loop asks for a report, every `logEvery` iterations, which the loop
+ * awaits only one interval later (the GPU never drains while statistics come back).
  *
  * @module
  */
@@ -203,7 +204,9 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
       iterations++;
     },
     async report(): Promise<A2cReport> {
-      // One readback: loss stats, optimizer stats and the episode ring.
+      // One readback: loss stats, optimizer stats and the episode ring, copied behind the
+      // iterations submitted so far; the caller may go on submitting while it maps.
+      const at = iterations;
       const size = (8 + 8 + EPISODE_RING_WORDS) * 4;
       const staging = g.device.createBuffer({
         size,
@@ -227,8 +230,8 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
       const nonFinite = !Number.isFinite(gradNorm) || f[LossStat.badRows] > 0 ||
         !Number.isFinite(f[LossStat.loss]);
       return {
-        steps: iterations * T * N,
-        iterations,
+        steps: at * T * N,
+        iterations: at,
         episodes: stats.count,
         newReturns: fresh.returns,
         newLengths: fresh.lengths,

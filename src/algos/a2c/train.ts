@@ -1,7 +1,8 @@
 /**
  * The A2C training loop: builds the runner for the chosen backend, iterates until the step
  * budget (or a target mean return), and reports at intervals. Statistics come back from the
- * GPU only every `logEvery` iterations; nothing inside an iteration waits for the GPU.
+ * GPU only every `logEvery` iterations, and are awaited one interval later: nothing inside an
+ * iteration waits for the GPU, and the GPU does not drain at a log point.
  *
  * @module
  */
@@ -77,16 +78,16 @@ export async function trainA2c(
   let lastSteps = runner.iterations * stepsPerIteration;
   let last: A2cLogRecord | undefined;
   let stopReason: A2cResult["stopReason"] = "budget";
-  for (let i = firstIteration; i <= iterations; i++) {
-    runner.iterate();
-    const stop = hooks.shouldStop?.() ?? false;
-    if (i % config.logEvery !== 0 && i !== iterations && !stop) continue;
-    const report = await runner.report();
+  // A report is requested at each log point and consumed at the next one, so the GPU keeps
+  // working on the next interval while the statistics of this one come back.
+  type Snapshot = { readonly report: Promise<A2cReport>; readonly requestedAt: number };
+  const consume = async (snapshot: Snapshot): Promise<boolean> => {
+    const report = await snapshot.report;
     for (const r of report.newReturns) {
       window.push(r);
       if (window.length > 100) window.shift();
     }
-    const now = performance.now();
+    const now = snapshot.requestedAt;
     last = {
       ...report,
       wallSeconds: (now - start) / 1000,
@@ -97,17 +98,30 @@ export async function trainA2c(
     lastSteps = report.steps;
     if (report.nonFinite) {
       throw new Error(
-        `A2C: a loss, gradient or parameter became non-finite at step ${report.steps} ` +
+        `A2C: a loss, gradient or parameter became non-finite by step ${report.steps} ` +
           "(try a lower lr or maxGradNorm); the last good checkpoint is kept",
       );
     }
     await hooks.onLog?.(last, runner);
-    if (stop) {
-      stopReason = "stopped";
+    return targetReturn !== undefined && window.length >= 100 &&
+      last.returnMean100 >= targetReturn;
+  };
+  let pending: Snapshot | undefined;
+  for (let i = firstIteration; i <= iterations; i++) {
+    runner.iterate();
+    const stop = hooks.shouldStop?.() ?? false;
+    const end = stop || i === iterations;
+    if (i % config.logEvery !== 0 && !end) continue;
+    const next: Snapshot = { report: runner.report(), requestedAt: performance.now() };
+    if (pending && await consume(pending)) {
+      await next.report; // the interval after the target: let it finish, its figures unused
+      stopReason = "target";
       break;
     }
-    if (targetReturn !== undefined && window.length >= 100 && last.returnMean100 >= targetReturn) {
-      stopReason = "target";
+    pending = next;
+    if (end) {
+      const reached = await consume(pending);
+      stopReason = stop ? "stopped" : reached ? "target" : "budget";
       break;
     }
   }

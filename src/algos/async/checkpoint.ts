@@ -30,15 +30,10 @@ export const TARGET_PREFIX = "target.";
 /** The config fields a resumed run must share with the run that wrote the checkpoint. */
 const MUST_MATCH = ["algo", "env", "net", "hidden"] as const;
 
-function firstNonFinite(xs: Float32Array): number {
-  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) return i;
-  return -1;
-}
-
 /**
  * Saves the shared θ, g and (Q family) θ⁻ to `path`, atomically, with the config and T in
  * the metadata. Refuses (and writes nothing, so the previous checkpoint stays) when θ holds a
- * non-finite value.
+ * non-finite value (see `saveCheckpoint`).
  */
 export async function saveAsyncCheckpoint(
   path: string,
@@ -47,13 +42,6 @@ export async function saveAsyncCheckpoint(
   shared: SharedState,
 ): Promise<void> {
   const params = shared.params.slice(); // a snapshot: workers keep writing θ meanwhile
-  const bad = firstNonFinite(params);
-  if (bad >= 0) {
-    throw new Error(
-      `checkpoint: not written to ${path}: parameter ${bad} is ${params[bad]}; the previous ` +
-        "checkpoint is kept",
-    );
-  }
   const optimizer = asyncOptimizerConfig(config);
   const T = globalSteps(shared);
   const state = makeOptimizerState(optimizer, layout.size, { first: shared.rmsG.slice() });
