@@ -15,24 +15,42 @@ import { actorCriticLoss, LOSS_STATS } from "../nn/actor_critic.ts";
 import { recordActorCriticLoss } from "../nn/actor_critic_gpu.ts";
 import {
   a3cFeedForwardNet,
+  a3cLstmNet,
   mlpNet,
   type NetSpec,
   paramSpecs,
   policyOutputs,
   sizeOf,
 } from "../nn/model_spec.ts";
-import { makeCpuActivations, netBackward, netForward, viewTensors } from "../nn/net_cpu.ts";
-import { recordNetBackward, recordNetForward } from "../nn/net_gpu.ts";
+import {
+  lstmLayer,
+  makeCpuActivations,
+  netBackward,
+  netForward,
+  type Recurrence,
+  viewTensors,
+} from "../nn/net_cpu.ts";
+import { type GpuRecurrence, recordNetBackward, recordNetForward } from "../nn/net_gpu.ts";
 import { makeOptimizerState, optimizerStep } from "../nn/optim.ts";
 import { recordOptimizerStep } from "../nn/optim_gpu.ts";
 import { initParams, makeLayout } from "../nn/params.ts";
 import type { BenchRow } from "./row.ts";
 
+/** Time steps of a recurrent net's batch: B samples are T steps of B/T sequences. */
+export const LSTM_T = 4;
+
 /** The nets measured, by name. */
 export const LEARNER_NETS: Readonly<Record<string, NetSpec>> = {
   "a3c-ff 84x84x4": a3cFeedForwardNet([4, 84, 84], 6, "u8"),
+  [`a3c-lstm 1x42x42 T=${LSTM_T}`]: a3cLstmNet([1, 42, 42], 6, "u8"),
   "mlp 64-64": mlpNet(4, { kind: "categorical", actions: 2 }, [64, 64]),
 };
+
+/** Episode starts of a recurrent batch: every fifth sequence starts an episode at step 1. */
+function resetFlags(B: number): Uint32Array {
+  const S = B / LSTM_T;
+  return Uint32Array.from({ length: B }, (_, i) => (i >= S && i < 2 * S && i % 5 === 0) ? 1 : 0);
+}
 
 const OPTIMIZER = { kind: "rmsprop", lr: 7e-4, alpha: 0.99, eps: 1e-5, maxGradNorm: 0.5 } as const;
 
@@ -58,7 +76,16 @@ async function gpuSamplesPerSecond(gpu: Gpu, net: NetSpec, B: number, repeats: n
   const grads = { buffer: createStorageBuffer(gpu, layout.size * 4, "grads"), offsets };
   const d = batchData(net, B);
   const obs = createStorageBuffer(gpu, d.obs, "obs");
-  const fwd = await recordNetForward(gpu, net, params, obs, B);
+  const H = lstmLayer(net)?.hidden ?? 0;
+  const rec: GpuRecurrence | undefined = H
+    ? {
+      T: LSTM_T,
+      starts: createStorageBuffer(gpu, resetFlags(B), "starts"),
+      h0: createStorageBuffer(gpu, (B / LSTM_T) * H * 4, "h0"),
+      c0: createStorageBuffer(gpu, (B / LSTM_T) * H * 4, "c0"),
+    }
+    : undefined;
+  const fwd = await recordNetForward(gpu, net, params, obs, B, rec);
   const dLogits = createStorageBuffer(gpu, B * d.A * 4, "dLogits");
   const dValues = createStorageBuffer(gpu, B * 4, "dValues");
   const loss = await recordActorCriticLoss(
@@ -88,7 +115,10 @@ async function gpuSamplesPerSecond(gpu: Gpu, net: NetSpec, B: number, repeats: n
     repeats,
     1,
   );
-  for (const b of [...fwd.pre, ...fwd.outputs, ...fwd.gradOutputs, obs, params.buffer]) {
+  const recBuffers = rec ? [rec.starts, rec.h0, rec.c0] as GPUBuffer[] : [];
+  for (
+    const b of [...fwd.pre, ...fwd.outputs, ...fwd.gradOutputs, obs, params.buffer, ...recBuffers]
+  ) {
     b.destroy();
   }
   return B / ((timing.gpuMs ?? timing.wallMs) / 1000);
@@ -101,16 +131,25 @@ function cpuSamplesPerSecond(net: NetSpec, B: number, repeats: number) {
   const grads = new Float32Array(layout.size);
   const pv = viewTensors(params, offsets, net);
   const gv = viewTensors(grads, offsets, net);
-  const acts = makeCpuActivations(net, B);
+  const H = lstmLayer(net)?.hidden ?? 0;
+  const acts = makeCpuActivations(net, B, H ? LSTM_T : 1);
+  const rec: Recurrence | undefined = H
+    ? {
+      T: LSTM_T,
+      starts: resetFlags(B),
+      h0: new Float32Array((B / LSTM_T) * H),
+      c0: new Float32Array((B / LSTM_T) * H),
+    }
+    : undefined;
   const d = batchData(net, B);
   const dLogits = new Float32Array(B * d.A);
   const dValues = new Float32Array(B);
   const stats = new Float32Array(LOSS_STATS);
   const state = makeOptimizerState(OPTIMIZER, layout.size);
   const step = () => {
-    netForward(net, pv, d.obs, acts);
+    netForward(net, pv, d.obs, acts, rec);
     actorCriticLoss({ ...d, logits: acts.policy, values: acts.value, dLogits, dValues, stats, B });
-    netBackward(net, pv, gv, d.obs, acts, dLogits, dValues);
+    netBackward(net, pv, gv, d.obs, acts, dLogits, dValues, rec);
     optimizerStep(OPTIMIZER, state, params, grads);
   };
   step(); // warm-up

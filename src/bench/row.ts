@@ -6,7 +6,7 @@
 
 /** One measured figure. */
 export interface BenchRow {
-  /** Benchmark family: "matmul", "learner", "envs", "a2c", "a3c". */
+  /** Benchmark family: "matmul", "learner", "envs", "pong kernels", "a2c", "a3c". */
   group: string;
   /** What was measured, e.g. "A·B big kernel", "cartpole". */
   name: string;
@@ -18,4 +18,6 @@ export interface BenchRow {
   value: number;
   /** Its unit, e.g. "GFLOP/s", "env-steps/s". */
   unit: string;
+  /** When it was measured (ISO 8601), in a written report. */
+  date?: string;
 }

@@ -75,7 +75,27 @@ export function benchTable(rows: readonly BenchRow[]): string {
   return lines.join("\n");
 }
 
-/** Runs the benchmark groups on every available backend and writes the JSON report. */
+/** The group a row belongs to in {@link BENCH_GROUPS} ("pong kernels" rows are "pong"'s). */
+function groupOf(row: BenchRow): string {
+  return row.group === "pong kernels" || (row.group === "envs" && row.name === "pong")
+    ? "pong"
+    : row.group;
+}
+
+/** The rows of an existing report file, or none when it is missing or unreadable. */
+async function readReport(file: string): Promise<BenchRow[]> {
+  try {
+    const json = JSON.parse(await Deno.readTextFile(file)) as { rows?: BenchRow[] };
+    return Array.isArray(json.rows) ? json.rows : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Runs the benchmark groups on every available backend and writes the JSON report: the rows
+ * of this run, each with its date, plus the rows of the other groups already in the file.
+ */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
   const groups = options.groups ?? BENCH_GROUPS;
   for (const g of groups) {
@@ -149,6 +169,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const date = new Date().toISOString();
   const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(file, JSON.stringify({ device, date, rows }, null, 2) + "\n");
+  // A run of some groups keeps the other groups' rows (and their dates) already in the file.
+  const kept = (await readReport(file)).filter((r) => !groups.includes(groupOf(r)));
+  const dated = rows.map((r) => ({ ...r, date }));
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({ device, date, rows: [...kept, ...dated] }, null, 2) + "\n",
+  );
   return { device, date, rows, file };
 }
