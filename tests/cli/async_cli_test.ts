@@ -128,3 +128,31 @@ Deno.test("async checkpoint: non-finite θ is refused and the previous file is k
     /was written with algo = "n-step-q", the run asks for "one-step-sarsa"/,
   );
 });
+
+Deno.test("train --algo a3c: Ctrl-C stops every worker, writes the checkpoint, exits 130", async () => {
+  const root = await Deno.makeTempDir();
+  const stop = new AbortController();
+  let out = "";
+  const code = await main(
+    ["train", "--algo", "a3c", "--env", "catch", "--steps", "5000000", "--log-every", "2000"]
+      .concat(["--out", root, "--name", "int"]),
+    {
+      out: (s) => {
+        out += s;
+        if (s.includes("steps/s")) stop.abort(); // like Ctrl-C at the first progress line
+      },
+      err: (s) => (out += s),
+      isTerminal: false,
+      interrupt: stop.signal,
+    },
+  );
+  assert.equal(code, 130, out);
+  assert.match(out, /interrupted: .*resume with: train --resume/s);
+  const config = resolveAsyncConfig({ algo: "a3c", env: "catch", totalSteps: 5_000_000 });
+  const saved = await readAsyncCheckpoint(
+    `${root}/int/checkpoint.safetensors`,
+    config,
+    makeAsyncNet(config).layout,
+  );
+  assert.ok(saved.globalSteps >= 2000 && saved.globalSteps < 5_000_000, `T ${saved.globalSteps}`);
+});
