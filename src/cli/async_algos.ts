@@ -25,8 +25,10 @@ import type { AlgoEntry, RunConfig } from "./algos.ts";
 import { makeCpuPolicy } from "./policy.ts";
 import type { TrainerLogRecord } from "./run_dir.ts";
 
-/** Config fields not offered as flags: set by the run folder, or test hooks. */
-const HIDDEN_FIELDS = ["algo", "checkpointPath", "faultWorker", "faultAtStep"];
+/** Config fields the run folder sets, or test hooks: neither flags nor in config.json. */
+const RUN_FOLDER_FIELDS = ["checkpointPath", "faultWorker", "faultAtStep"];
+/** Config fields not offered as flags (`--algo` is the command's own). */
+const HIDDEN_FIELDS = ["algo", ...RUN_FOLDER_FIELDS];
 
 const ASYNC_HELP: Record<string, string> = {
   workers: "actor-learner Deno workers W (one CPU thread each)",
@@ -101,7 +103,7 @@ export function makeAsyncEntry(algo: AsyncAlgo): AlgoEntry {
             "auto, cpu (A2C is the GPU algorithm)",
         );
       }
-      for (const key of HIDDEN_FIELDS.slice(1)) {
+      for (const key of RUN_FOLDER_FIELDS) {
         if (key in rest) {
           throw new RangeError(
             `${key}: not settable from the command line (the run folder sets it)`,
@@ -110,7 +112,7 @@ export function makeAsyncEntry(algo: AsyncAlgo): AlgoEntry {
       }
       const config = resolveAsyncConfig({ ...rest, algo } as AsyncOverrides);
       makeAsyncNet(config); // the env, its options and the net, checked before any worker starts
-      const shown = Object.entries(config).filter(([key]) => !HIDDEN_FIELDS.slice(1).includes(key));
+      const shown = Object.entries(config).filter(([key]) => !RUN_FOLDER_FIELDS.includes(key));
       return { ...Object.fromEntries(shown), backend: "cpu" } as unknown as RunConfig;
     },
     async checkResume(runConfig, path) {
@@ -120,16 +122,12 @@ export function makeAsyncEntry(algo: AsyncAlgo): AlgoEntry {
     async train(runConfig, session) {
       const config = asyncConfigOf(runConfig);
       const backend = cpuWorkers(config);
-      const startSteps = session.resumeFrom
-        ? (await readAsyncCheckpoint(session.resumeFrom, config, makeAsyncNet(config).layout))
-          .globalSteps
-        : 0;
-      await session.onStart(backend, startSteps);
       const result = await trainAsync({
         ...config,
         checkpointPath: session.checkpointPath,
         checkpointEvery: config.checkpointEvery || config.logEvery,
       }, {
+        onStart: (startSteps) => session.onStart(backend, startSteps),
         onLog: (r) => session.onLog(trainerRecord(r)),
         shouldStop: () => session.shouldStop(),
         targetReturn: session.targetReturn,

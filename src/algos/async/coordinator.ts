@@ -89,6 +89,11 @@ export interface WorkerFault {
 
 /** Callbacks and options of {@link trainAsync}. */
 export interface AsyncHooks {
+  /**
+   * Called (and awaited) once the shared memory is ready, before any worker starts, with the
+   * global step T the run starts at (the checkpoint's T when resuming, else 0).
+   */
+  onStart?(startSteps: number): void | Promise<void>;
   /** Called with each log record (awaited; the workers keep running meanwhile). */
   onLog?(record: AsyncLogRecord): void | Promise<void>;
   /** Called once per failed worker, as soon as the fault is seen. */
@@ -157,6 +162,7 @@ export async function trainAsync(
     : 0;
   const optimizer = asyncOptimizerConfig(config);
   if (config.checkpointPath) await ensureParentDir(config.checkpointPath);
+  await hooks.onStart?.(startSteps);
 
   const finished = new Array<boolean>(W).fill(false);
   const faults: WorkerFault[] = [];
