@@ -272,11 +272,12 @@ function randomCatchReturn(): number {
 // A3C: the mean of the last 100 training episodes reached 0.98–1.0 by 60k global steps on
 // seeds 1..8 (0.54 on seed 5 at 30k). The test stops early at 0.9.
 // Hogwild runs are not reproducible (the interleaving of the workers' updates varies), so the
-// budget has room: on a loaded 2-core machine seed 3 reached 0.9 within 20k to 44k steps
-// (6 of 6 runs), and once stalled near 0.6 for a while, which 60k steps did not cover.
-Deno.test("async a3c solves Catch with 2 workers: mean return of the last 100 ≥ 0.8 within 150k steps", async () => {
+// budget has room: on a loaded 2-core machine seed 3 reached 0.9 within 18k to 44k steps
+// (18 of 18 runs), but under the parallel test suite one run in about twenty stalled: near 0.6
+// for 60k steps once, and at 0.76 after 150k once. 400k steps take about 3 s on 2 idle cores.
+Deno.test("async a3c solves Catch with 2 workers: mean return of the last 100 ≥ 0.8 within 400k steps", async () => {
   const result = await trainAsync(
-    { algo: "a3c", env: "catch", workers: 2, seed: 3, totalSteps: 150_000 },
+    { algo: "a3c", env: "catch", workers: 2, seed: 3, totalSteps: 400_000 },
     { ...quiet, targetReturn: 0.9 },
   );
   assert.ok(
