@@ -206,7 +206,7 @@ async function train(
     };
     await createRunDir(dir, info);
   }
-  const wallOffset = records.length ? records[records.length - 1].wallSeconds : 0;
+  const before = records.at(-1); // the last line of the run's earlier sessions, if resumed
   const label = `${entry.name} ${config.env}`;
   const progress = makeProgress({
     budget: config.totalSteps,
@@ -238,13 +238,13 @@ async function train(
         );
       },
       async onLog(record) {
-        const line = metricsRecord(record, wallOffset);
+        const line = metricsRecord(record, before);
         records.push(line);
         await appendMetrics(dir, line);
         await writeCurve(dir, records, `${label} (${dir})`);
         progress.update({
           steps: record.steps,
-          episodes: record.episodes,
+          episodes: line.episodes,
           returnMean100: record.returnMean100,
           stepsPerSecond: record.stepsPerSecond,
         });

@@ -113,16 +113,17 @@ const finite = (x: number | undefined): number | null =>
   typeof x === "number" && Number.isFinite(x) ? x : null;
 
 /**
- * The metrics line of a log record; `wallOffset` seconds are added to its wall time (the
- * wall time already spent by the run before a resume).
+ * The metrics line of a log record. A resumed run passes `before`, the last line its earlier
+ * sessions wrote: their wall time and episode count are added, so both columns keep counting
+ * across resumes (the trainer itself counts from 0 in each process).
  */
-export function metricsRecord(record: TrainerLogRecord, wallOffset = 0): MetricsRecord {
+export function metricsRecord(record: TrainerLogRecord, before?: MetricsRecord): MetricsRecord {
   const returns = Array.from(record.newReturns);
   const lengths = Array.from(record.newLengths);
   return {
     steps: record.steps,
-    wallSeconds: Number((record.wallSeconds + wallOffset).toFixed(3)),
-    episodes: record.episodes,
+    wallSeconds: Number((record.wallSeconds + (before?.wallSeconds ?? 0)).toFixed(3)),
+    episodes: record.episodes + (before?.episodes ?? 0),
     returnMean100: finite(record.returnMean100),
     returnMin: returns.length ? Math.min(...returns) : null,
     returnMax: returns.length ? Math.max(...returns) : null,

@@ -121,6 +121,10 @@ Deno.test("train --resume continues the steps and appends metrics; bad resumes r
   assert.equal(added[0].steps, 1600); // iterations 16..20, logged at 20
   assert.equal(added[added.length - 1].steps, 2400);
   assert.ok(added[0].wallSeconds >= before[before.length - 1].wallSeconds);
+  // Episodes keep counting across the resume (the trainer counts from 0 in each process).
+  const episodesBefore = before[before.length - 1].episodes;
+  assert.ok(episodesBefore > 0, `episodes before the resume: ${episodesBefore}`);
+  assert.ok(added[0].episodes > episodesBefore, `${added[0].episodes} ≤ ${episodesBefore}`);
   const info = await readRunInfo(dir);
   assert.equal(info.config.totalSteps, 2400);
   assert.equal(info.resumedAt?.length, 1);
