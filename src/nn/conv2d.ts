@@ -3,14 +3,18 @@
  * backend. Weights as PyTorch: w [outChannels, inChannels, kernelH, kernelW], b [outChannels].
  * A `Uint8Array` input holds pixels read as value/255 (the first layer reads u8 frames).
  *
- * The GPU kernels (`shaders/conv2d.wgsl`, recorded by `conv2d_gpu.ts`) compute the same sums
- * as implicit GEMMs: `forward` is the loop of {@link conv2dForward}; `dgrad` (dx) gathers,
- * for each input pixel, the output positions that touch it, where the twin scatters;
- * `wgrad` + `wgradReduce` (dw, db) sum over (b, oh, ow) in chunks.
+ * Both forms compute the convolution as GEMMs over the input patches of each sample, the
+ * matrix `cols` [C·KH·KW, OH·OW] that {@link im2col} writes (one column per output pixel):
+ * y_b = w·cols, dw += dy_b·colsᵀ, and dcols = wᵀ·dy_b scattered back onto dx. The twin builds
+ * `cols` and calls the CPU matmul; the GPU kernels (`shaders/conv2d.wgsl`, recorded by
+ * `conv2d_gpu.ts`) read the same patches in place (implicit GEMM): `forward` per output pixel;
+ * `dgrad` (dx) gathers, for each input pixel, the output positions that touch it, where the
+ * twin scatters; `wgrad` + `wgradReduce` (dw, db) sum over (b, oh, ow) in chunks.
  *
  * @module
  */
 
+import { matmul } from "./linear.ts";
 import { checkPositiveInt, checkShape, type Floats } from "./types.ts";
 
 /** The sizes of a convolution over a batch. */
@@ -80,8 +84,79 @@ function checkTensors(kernel: string, s: Conv2dShape, x: ArrayLike<number>, w: F
 }
 
 /**
+ * The output positions [lo, hi) whose input index o·S + k − P lies in [0, size): those a
+ * kernel tap k reaches without reading padding.
+ */
+function validRange(k: number, size: number, outSize: number, S: number, P: number) {
+  const lo = Math.max(0, Math.ceil((P - k) / S));
+  const hi = Math.min(outSize, Math.floor((size - 1 + P - k) / S) + 1);
+  return { lo, hi };
+}
+
+/**
+ * Sample b's input patches: cols[(c·KH + kh)·KW + kw, oh·OW + ow] = scale·x[b, c, oh·S+kh−P,
+ * ow·S+kw−P], 0 where that reads padding. cols: [C·KH·KW, OH·OW].
+ */
+export function im2col(
+  s: Conv2dShape,
+  x: ArrayLike<number>,
+  b: number,
+  scale: number,
+  cols: Floats,
+): void {
+  const { inChannels: C, inHeight: H, inWidth: W, kernelH: KH, kernelW: KW } = s;
+  const { stride: S, padding: P } = s;
+  const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
+  checkShape("conv2d.im2col", "cols", cols.length, [C * KH * KW, OH * OW]);
+  for (let c = 0; c < C; c++) {
+    const xBase = (b * C + c) * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      const rows = validRange(kh, H, OH, S, P);
+      for (let kw = 0; kw < KW; kw++) {
+        const cols0 = validRange(kw, W, OW, S, P);
+        const row = ((c * KH + kh) * KW + kw) * OH * OW;
+        if (P > 0) cols.fill(0, row, row + OH * OW);
+        for (let oh = rows.lo; oh < rows.hi; oh++) {
+          const xRow = xBase + (oh * S + kh - P) * W + kw - P;
+          const out = row + oh * OW;
+          for (let ow = cols0.lo; ow < cols0.hi; ow++) cols[out + ow] = scale * x[xRow + ow * S];
+        }
+      }
+    }
+  }
+}
+
+/** The inverse scatter of {@link im2col}: dx[b, c, ih, iw] += every dcols entry read from it. */
+function col2imAdd(s: Conv2dShape, dcols: Floats, b: number, dx: Floats): void {
+  const { inChannels: C, inHeight: H, inWidth: W, kernelH: KH, kernelW: KW } = s;
+  const { stride: S, padding: P } = s;
+  const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
+  for (let c = 0; c < C; c++) {
+    const xBase = (b * C + c) * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      const rows = validRange(kh, H, OH, S, P);
+      for (let kw = 0; kw < KW; kw++) {
+        const cols0 = validRange(kw, W, OW, S, P);
+        const row = ((c * KH + kh) * KW + kw) * OH * OW;
+        for (let oh = rows.lo; oh < rows.hi; oh++) {
+          const xRow = xBase + (oh * S + kh - P) * W + kw - P;
+          const from = row + oh * OW;
+          for (let ow = cols0.lo; ow < cols0.hi; ow++) dx[xRow + ow * S] += dcols[from + ow];
+        }
+      }
+    }
+  }
+}
+
+/** A scratch matrix of `n` numbers in the precision of `like` (float64 for gradient checks). */
+function scratch(like: Floats, n: number): Floats {
+  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+/**
  * y[b,o,oh,ow] = bias[o] + Σ_{c,kh,kw} w[o,c,kh,kw]·x[b,c,oh·s+kh−p, ow·s+kw−p]
- * (x outside the input reads 0; u8 x reads value/255).
+ * (x outside the input reads 0; u8 x reads value/255). Per sample: y_b [O, OH·OW] =
+ * w [O, C·KH·KW] · cols [C·KH·KW, OH·OW] (see {@link im2col}).
  */
 export function conv2dForward(
   s: Conv2dShape,
@@ -91,30 +166,18 @@ export function conv2dForward(
   y: Floats,
 ): void {
   const { OH, OW } = checkTensors("conv2d.forward", s, x, w, y);
-  const { batch: B, inChannels: C, inHeight: H, inWidth: W, outChannels: O } = s;
-  const { kernelH: KH, kernelW: KW, stride: S, padding: P } = s;
+  const { batch: B, inChannels: C, outChannels: O, kernelH: KH, kernelW: KW } = s;
+  const K = C * KH * KW;
+  const plane = OH * OW;
+  const cols = scratch(w, K * plane);
   const xs = x instanceof Uint8Array ? 1 / 255 : 1;
   for (let b = 0; b < B; b++) {
-    for (let o = 0; o < O; o++) {
-      const yBase = (b * O + o) * OH * OW;
-      for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++) {
-          let sum = 0;
-          for (let c = 0; c < C; c++) {
-            const xBase = (b * C + c) * H * W;
-            const wBase = (o * C + c) * KH * KW;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * S + kh - P;
-              if (ih < 0 || ih >= H) continue;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = ow * S + kw - P;
-                if (iw < 0 || iw >= W) continue;
-                sum += w[wBase + kh * KW + kw] * x[xBase + ih * W + iw];
-              }
-            }
-          }
-          y[yBase + oh * OW + ow] = sum * xs + (bias ? bias[o] : 0);
-        }
+    im2col(s, x, b, xs, cols);
+    const yb = y.subarray(b * O * plane, (b + 1) * O * plane);
+    matmul(w, cols, yb, O, plane, K);
+    if (bias) {
+      for (let o = 0; o < O; o++) {
+        for (let i = o * plane; i < (o + 1) * plane; i++) yb[i] += bias[o];
       }
     }
   }
@@ -143,7 +206,7 @@ export function conv2dBackward(s: Conv2dShape, args: Conv2dBackwardArgs): void {
   const { x, w, dy, dx, dw, db, accumulate = false } = args;
   const { OH, OW } = checkTensors("conv2d.backward", s, x, w, dy);
   const { batch: B, inChannels: C, inHeight: H, inWidth: W, outChannels: O } = s;
-  const { kernelH: KH, kernelW: KW, stride: S, padding: P } = s;
+  const { kernelH: KH, kernelW: KW } = s;
   if (dx) {
     if (x instanceof Uint8Array) throw new RangeError("conv2d.backward: dx needs a float input");
     checkShape("conv2d.backward", "dx", dx.length, [B, C, H, W]);
@@ -157,31 +220,28 @@ export function conv2dBackward(s: Conv2dShape, args: Conv2dBackwardArgs): void {
     checkShape("conv2d.backward", "db", db.length, [O]);
     if (!accumulate) db.fill(0);
   }
+  // Per sample: db += row sums of dy_b; dw += dy_b · colsᵀ; dcols = wᵀ · dy_b, scattered onto dx.
+  const K = C * KH * KW;
+  const plane = OH * OW;
+  const cols = dw ? scratch(w, K * plane) : null;
+  const dcols = dx ? scratch(w, K * plane) : null;
   const xs = x instanceof Uint8Array ? 1 / 255 : 1;
   for (let b = 0; b < B; b++) {
-    for (let o = 0; o < O; o++) {
-      const yBase = (b * O + o) * OH * OW;
-      for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++) {
-          const g = dy[yBase + oh * OW + ow];
-          if (db) db[o] += g;
-          if (g === 0) continue;
-          for (let c = 0; c < C; c++) {
-            const xBase = (b * C + c) * H * W;
-            const wBase = (o * C + c) * KH * KW;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * S + kh - P;
-              if (ih < 0 || ih >= H) continue;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = ow * S + kw - P;
-                if (iw < 0 || iw >= W) continue;
-                if (dw) dw[wBase + kh * KW + kw] += g * x[xBase + ih * W + iw] * xs;
-                if (dx) dx[xBase + ih * W + iw] += g * w[wBase + kh * KW + kw];
-              }
-            }
-          }
-        }
+    const dyb = dy.subarray(b * O * plane, (b + 1) * O * plane);
+    if (db) {
+      for (let o = 0; o < O; o++) {
+        let sum = 0;
+        for (let i = o * plane; i < (o + 1) * plane; i++) sum += dyb[i];
+        db[o] += sum;
       }
+    }
+    if (dw) {
+      im2col(s, x, b, xs, cols!);
+      matmul(dyb, cols!, dw, O, K, plane, { transB: true, accumulate: true });
+    }
+    if (dx) {
+      matmul(w, dyb, dcols!, K, plane, O, { transA: true });
+      col2imAdd(s, dcols!, b, dx);
     }
   }
 }
