@@ -94,6 +94,35 @@ function validRange(k: number, size: number, outSize: number, S: number, P: numb
 }
 
 /**
+ * Walks sample b's input patches as contiguous runs: calls `visit(col, xi, count)` for each
+ * row (c, kh, kw, oh) of the patch matrix, meaning cols[col + i] ↔ x[xi + i·stride] for
+ * i < count. Positions that read padding are skipped (they stay 0 in cols).
+ */
+function forEachPatchRun(
+  s: Conv2dShape,
+  b: number,
+  visit: (col: number, xi: number, count: number) => void,
+): void {
+  const { inChannels: C, inHeight: H, inWidth: W, kernelH: KH, kernelW: KW } = s;
+  const { stride: S, padding: P } = s;
+  const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
+  for (let c = 0; c < C; c++) {
+    const xBase = (b * C + c) * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      const rows = validRange(kh, H, OH, S, P);
+      for (let kw = 0; kw < KW; kw++) {
+        const cols = validRange(kw, W, OW, S, P);
+        const row = ((c * KH + kh) * KW + kw) * OH * OW;
+        for (let oh = rows.lo; oh < rows.hi; oh++) {
+          const xi = xBase + (oh * S + kh - P) * W + kw - P + cols.lo * S;
+          visit(row + oh * OW + cols.lo, xi, cols.hi - cols.lo);
+        }
+      }
+    }
+  }
+}
+
+/**
  * Sample b's input patches: cols[(c·KH + kh)·KW + kw, oh·OW + ow] = scale·x[b, c, oh·S+kh−P,
  * ow·S+kw−P], 0 where that reads padding. cols: [C·KH·KW, OH·OW].
  */
@@ -104,48 +133,21 @@ export function im2col(
   scale: number,
   cols: Floats,
 ): void {
-  const { inChannels: C, inHeight: H, inWidth: W, kernelH: KH, kernelW: KW } = s;
-  const { stride: S, padding: P } = s;
   const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
-  checkShape("conv2d.im2col", "cols", cols.length, [C * KH * KW, OH * OW]);
-  for (let c = 0; c < C; c++) {
-    const xBase = (b * C + c) * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      const rows = validRange(kh, H, OH, S, P);
-      for (let kw = 0; kw < KW; kw++) {
-        const cols0 = validRange(kw, W, OW, S, P);
-        const row = ((c * KH + kh) * KW + kw) * OH * OW;
-        if (P > 0) cols.fill(0, row, row + OH * OW);
-        for (let oh = rows.lo; oh < rows.hi; oh++) {
-          const xRow = xBase + (oh * S + kh - P) * W + kw - P;
-          const out = row + oh * OW;
-          for (let ow = cols0.lo; ow < cols0.hi; ow++) cols[out + ow] = scale * x[xRow + ow * S];
-        }
-      }
-    }
-  }
+  checkShape("conv2d.im2col", "cols", cols.length, [s.inChannels * s.kernelH * s.kernelW, OH * OW]);
+  if (s.padding > 0) cols.fill(0);
+  const S = s.stride;
+  forEachPatchRun(s, b, (col, xi, count) => {
+    for (let i = 0; i < count; i++) cols[col + i] = scale * x[xi + i * S];
+  });
 }
 
 /** The inverse scatter of {@link im2col}: dx[b, c, ih, iw] += every dcols entry read from it. */
 function col2imAdd(s: Conv2dShape, dcols: Floats, b: number, dx: Floats): void {
-  const { inChannels: C, inHeight: H, inWidth: W, kernelH: KH, kernelW: KW } = s;
-  const { stride: S, padding: P } = s;
-  const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
-  for (let c = 0; c < C; c++) {
-    const xBase = (b * C + c) * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      const rows = validRange(kh, H, OH, S, P);
-      for (let kw = 0; kw < KW; kw++) {
-        const cols0 = validRange(kw, W, OW, S, P);
-        const row = ((c * KH + kh) * KW + kw) * OH * OW;
-        for (let oh = rows.lo; oh < rows.hi; oh++) {
-          const xRow = xBase + (oh * S + kh - P) * W + kw - P;
-          const from = row + oh * OW;
-          for (let ow = cols0.lo; ow < cols0.hi; ow++) dx[xRow + ow * S] += dcols[from + ow];
-        }
-      }
-    }
-  }
+  const S = s.stride;
+  forEachPatchRun(s, b, (col, xi, count) => {
+    for (let i = 0; i < count; i++) dx[xi + i * S] += dcols[col + i];
+  });
 }
 
 /** A scratch matrix of `n` numbers in the precision of `like` (float64 for gradient checks). */
