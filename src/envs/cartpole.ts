@@ -14,6 +14,7 @@
  * @module
  */
 
+import { checkDiscreteActions } from "./actions.ts";
 import { blankFrame, checkRenderIndex, fillDisc, fillRect, thickLine } from "./draw.ts";
 import {
   clearEpisodeRing,
@@ -192,17 +193,7 @@ export function makeCartPoleCpu(numEnvs: number, options?: CartPoleOptions): Cpu
       }
     },
     step(actions: Int32Array | Float32Array): void {
-      if (actions.length !== n) {
-        throw new RangeError(
-          `env cartpole: actions has ${actions.length} elements, expected ${n}`,
-        );
-      }
-      for (let i = 0; i < n; i++) {
-        const a = actions[i];
-        if (a !== 0 && a !== 1) {
-          throw new RangeError(`env cartpole: action of copy ${i} is ${a}; allowed: 0 or 1`);
-        }
-      }
+      checkDiscreteActions("cartpole", actions, n, 2);
       for (let i = 0; i < n; i++) {
         const next = cartPoleDynamics({
           x: state[st(X, i)],

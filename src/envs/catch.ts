@@ -12,6 +12,7 @@
  * @module
  */
 
+import { checkDiscreteActions } from "./actions.ts";
 import { randU32 } from "../util/rng.ts";
 import { blankFrame, checkRenderIndex, fillDisc, fillRect } from "./draw.ts";
 import {
@@ -132,19 +133,7 @@ export function makeCatchCpu(numEnvs: number, options?: CatchOptions): CpuVecEnv
       }
     },
     step(actions: Int32Array | Float32Array): void {
-      if (actions.length !== n) {
-        throw new RangeError(`env catch: actions has ${actions.length} elements, expected ${n}`);
-      }
-      for (let i = 0; i < n; i++) {
-        const a = actions[i];
-        if (!Number.isInteger(a) || a < 0 || a >= CATCH_ACTIONS) {
-          throw new RangeError(
-            `env catch: action of copy ${i} is ${a}; allowed: an integer in [0, ${
-              CATCH_ACTIONS - 1
-            }]`,
-          );
-        }
-      }
+      checkDiscreteActions("catch", actions, n, CATCH_ACTIONS);
       for (let i = 0; i < n; i++) {
         const a = actions[i];
         const paddle = Math.min(Math.max(state[st(PADDLE, i)] + a - 1, 0), COLS - 1);

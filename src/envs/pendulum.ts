@@ -14,6 +14,7 @@
  * @module
  */
 
+import { checkContinuousActions } from "./actions.ts";
 import { blankFrame, checkRenderIndex, fillDisc, thickLine } from "./draw.ts";
 import {
   clearEpisodeRing,
@@ -176,19 +177,12 @@ export function makePendulumCpu(numEnvs: number, options?: PendulumOptions): Cpu
       }
     },
     step(actions: Int32Array | Float32Array): void {
-      if (actions.length !== n) {
-        throw new RangeError(
-          `env pendulum: actions has ${actions.length} elements, expected [${n}, 1]`,
-        );
-      }
-      for (let i = 0; i < n; i++) {
-        if (Number.isNaN(actions[i])) {
-          throw new RangeError(
-            `env pendulum: action of copy ${i} is NaN; allowed: a number (clipped to [${-P
-              .maxTorque}, ${P.maxTorque}])`,
-          );
-        }
-      }
+      checkContinuousActions(
+        "pendulum",
+        actions,
+        n,
+        `a number (clipped to [${-P.maxTorque}, ${P.maxTorque}])`,
+      );
       for (let i = 0; i < n; i++) {
         const u = quantizeTorque(actions[i]);
         const next = pendulumDynamics(state[st(THETA, i)], state[st(THETA_DOT, i)], u);

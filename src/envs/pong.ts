@@ -65,6 +65,7 @@
  * @module
  */
 
+import { checkDiscreteActions } from "./actions.ts";
 import { randU32 } from "../util/rng.ts";
 import { blankFrame, checkRenderIndex, fillRect, type Rgb } from "./draw.ts";
 import {
@@ -491,19 +492,7 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
       }
     },
     step(actions: Int32Array | Float32Array): void {
-      if (actions.length !== n) {
-        throw new RangeError(`env pong: actions has ${actions.length} elements, expected ${n}`);
-      }
-      for (let i = 0; i < n; i++) {
-        const a = actions[i];
-        if (!Number.isInteger(a) || a < 0 || a >= PONG_ACTIONS) {
-          throw new RangeError(
-            `env pong: action of copy ${i} is ${a}; allowed: an integer in [0, ${
-              PONG_ACTIONS - 1
-            }]`,
-          );
-        }
-      }
+      checkDiscreteActions("pong", actions, n, PONG_ACTIONS);
       for (let i = 0; i < n; i++) {
         const action = actions[i];
         let r = 0;

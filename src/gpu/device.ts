@@ -61,29 +61,11 @@ let cachedGpu: Promise<Gpu | null> | undefined;
 /**
  * Opens the default adapter's device with the adapter's maximum buffer and binding sizes and
  * `timestamp-query` when offered. Returns `null` when there is no adapter. The device is
- * opened once per process (per worker) and shared, and destroyed by {@link closeGpu} or when
- * the program (or a `deno test` module) unloads.
+ * opened once per process (per worker) and shared.
  */
 export function openGpu(): Promise<Gpu | null> {
   cachedGpu ??= openGpuUncached();
   return cachedGpu;
-}
-
-/**
- * Destroys the device {@link openGpu} opened, after the work submitted to it, so that the
- * next `openGpu` opens a new one. A Web Worker that opened the GPU should call this before
- * it closes: Deno tears a worker's WebGPU instance down with the isolate, and on Mesa's
- * software adapter an isolate that ends with its device alive corrupts the heap now and then
- * (seen as `corrupted size vs. prev_size` when the process exits). The main program and
- * `deno test` modules need not call it: their `unload` event does.
- */
-export async function closeGpu(): Promise<void> {
-  const pending = cachedGpu;
-  cachedGpu = undefined;
-  const gpu = await pending;
-  if (!gpu) return;
-  await gpu.device.queue.onSubmittedWorkDone();
-  gpu.device.destroy();
 }
 
 async function openGpuUncached(): Promise<Gpu | null> {
@@ -111,9 +93,6 @@ async function openGpuUncached(): Promise<Gpu | null> {
       maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     },
   });
-  // See closeGpu: an isolate must not end with its device alive. `unload` fires at the end
-  // of the main program and of each `deno test` module (not in Web Workers).
-  globalThis.addEventListener?.("unload", () => device.destroy());
   const info = adapter.info;
   const errors: string[] = [];
   device.addEventListener("uncapturederror", (event) => {

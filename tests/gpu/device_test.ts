@@ -79,24 +79,3 @@ gpuTest("copy: words land at the destination offset; bad ranges are refused", as
   assert.deepEqual([...got], [...expected]);
   await assert.rejects(() => recordCopy(gpu, src, dst, 290, 0, 400), /destination dst holds 600/);
 });
-
-// A worker that opened the GPU closes it before it ends (see closeGpu); the next openGpu in
-// that worker gets a working fresh device.
-Deno.test({
-  name: "[webgpu] closeGpu: a worker closes its device and can open a fresh one",
-  ignore: testGpu === null,
-  fn: async () => {
-    const worker = new Worker(new URL("./close_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-    const reply = await new Promise<Record<string, unknown>>((resolve) => {
-      worker.onmessage = (event) => resolve(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        resolve({ error: event.message });
-      };
-    });
-    worker.terminate();
-    assert.deepEqual(reply, { first: [2, 4, 6], second: [10, 14] });
-  },
-});
