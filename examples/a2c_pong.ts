@@ -47,7 +47,7 @@ const onCpu = choice.backend === "cpu";
 console.log(`backend: ${choice.backend} (${choice.reason})`);
 if (onCpu) {
   console.log(
-    "On the CPU twins Pong trains at tens of env-steps per second; learning it takes " +
+    "On the CPU twins Pong trains at about a hundred env-steps per second; learning it takes " +
       `millions of steps, so this run stops at its budget (${opts.steps ?? CPU_BUDGET} steps). ` +
       "Run it on a machine with a GPU to learn Pong.",
   );
