@@ -14,3 +14,5 @@ const report = await runBench({
 });
 console.log(`\n${report.device}, ${report.date}\n\n${benchTable(report.rows)}`);
 console.log(`\nwrote ${report.file}`);
+for (const f of report.failures) console.error(`bench: group ${f.group} failed: ${f.message}`);
+if (report.failures.length) Deno.exit(1);

@@ -46,6 +46,16 @@ export interface BenchReport {
   readonly rows: BenchRow[];
   /** The JSON file written. */
   readonly file: string;
+  /** Groups that threw, with the message; the other groups ran and were written. */
+  readonly failures: BenchFailure[];
+}
+
+/** A benchmark group that threw (a size over this device's limits, say). */
+export interface BenchFailure {
+  /** The group's name. */
+  readonly group: string;
+  /** The error's message. */
+  readonly message: string;
 }
 
 /** The GPU/CPU ratio of a GPU row against the CPU row of the same group, name and shape. */
@@ -92,9 +102,40 @@ async function readReport(file: string): Promise<BenchRow[]> {
   }
 }
 
+/** A benchmark group's name and the function that measures it. */
+export type GroupMeasure = readonly [group: string, measure: () => Promise<BenchRow[]>];
+
+/**
+ * Runs the measures whose group is in `selected`, in order. A group that throws is recorded in
+ * `failures` with its message and the others still run: a lent GPU machine's time is too
+ * scarce to lose every figure to one size the device refuses. `onRows` hears each group's
+ * rows (none for a failed group).
+ */
+export async function measureGroups(
+  selected: readonly string[],
+  measures: readonly GroupMeasure[],
+  onRows?: (group: string, rows: BenchRow[]) => void,
+): Promise<{ rows: BenchRow[]; failures: BenchFailure[] }> {
+  const rows: BenchRow[] = [];
+  const failures: BenchFailure[] = [];
+  for (const [group, measure] of measures) {
+    if (!selected.includes(group)) continue;
+    let got: BenchRow[] = [];
+    try {
+      got = await measure();
+    } catch (err) {
+      failures.push({ group, message: err instanceof Error ? err.message : String(err) });
+    }
+    rows.push(...got);
+    onRows?.(group, got);
+  }
+  return { rows, failures };
+}
+
 /**
  * Runs the benchmark groups on every available backend and writes the JSON report: the rows
- * of this run, each with its date, plus the rows of the other groups already in the file.
+ * of this run, each with its date, plus the rows of the other groups already in the file. A
+ * group that throws is listed in `failures` (and the JSON) while the other groups run on.
  */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
   const groups = options.groups ?? BENCH_GROUPS;
@@ -105,64 +146,64 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   }
   const gpu: Gpu | undefined = options.cpuOnly ? undefined : (await openGpu()) ?? undefined;
   const big = gpu !== undefined && !gpu.isFallback;
-  const rows: BenchRow[] = [];
-  const run = async (group: string, measure: () => Promise<BenchRow[]>) => {
-    if (!groups.includes(group)) return;
-    const got = await measure();
-    rows.push(...got);
-    options.onRows?.(group, got);
-  };
-  await run(
-    "matmul",
-    () =>
-      benchMatmul({ gpu, sizes: big ? [512, 1024, 2048, 4096] : [256, 512], cpuSizes: [128, 256] }),
-  );
-  await run("learner", () =>
-    benchLearner({
-      gpu,
-      gpuBatches: big ? [32, 1024, 8192] : [32],
-      cpuBatch: 32,
-      repeats: big ? 20 : 3,
-    }));
-  await run("envs", () =>
-    benchEnvs({
-      gpu,
-      names: ENV_NAMES.filter((n) => n !== "pong"),
-      sizes: big ? [1024, 16384, 65536] : [64, 1024],
-      steps: big ? 200 : 50,
-    }));
-  // Pong renders an 84×84×4 u8 stack per copy per step: N from 1 up, smaller on software.
-  await run("pong", async () => [
-    ...await benchEnvs({
-      gpu,
-      names: ["pong"],
-      sizes: big ? [1, 16, 256, 4096, 16384, 65536] : [1, 16, 256],
-      steps: big ? 100 : 5,
-    }),
-    ...(gpu ? await benchPongKernels(gpu, big ? [4096, 65536] : [256], big ? 100 : 5) : []),
-  ]);
-  await run("a2c", () =>
-    benchA2c({
-      gpu,
-      cpu: true,
-      iterations: big ? 50 : 10,
-      cases: big
-        ? [
-          { env: "cartpole", net: "mlp", numEnvs: 256 },
-          { env: "cartpole", net: "mlp", numEnvs: 4096 },
-          { env: "pong", net: "ff", numEnvs: 64 },
-          { env: "pong", net: "ff", numEnvs: 1024 },
-          { env: "pong", net: "lstm", numEnvs: 1024, envOptions: PONG_LSTM },
-        ]
-        : [
-          { env: "catch", net: "mlp", numEnvs: 64 },
-          { env: "cartpole", net: "mlp", numEnvs: 256 },
-          // The conv nets on a software adapter or the CPU: a few iterations of 8 envs.
-          { env: "pong", net: "ff", numEnvs: 8, iterations: 4 },
-          { env: "pong", net: "lstm", numEnvs: 8, envOptions: PONG_LSTM, iterations: 4 },
-        ],
-    }));
-  await run("a3c", () => benchA3c({ workers: workerCounts(navigator.hardwareConcurrency) }));
+  const measures: GroupMeasure[] = [
+    [
+      "matmul",
+      () =>
+        benchMatmul({
+          gpu,
+          sizes: big ? [512, 1024, 2048, 4096] : [256, 512],
+          cpuSizes: [128, 256],
+        }),
+    ],
+    ["learner", () =>
+      benchLearner({
+        gpu,
+        gpuBatches: big ? [32, 1024, 8192] : [32],
+        cpuBatch: 32,
+        repeats: big ? 20 : 3,
+      })],
+    ["envs", () =>
+      benchEnvs({
+        gpu,
+        names: ENV_NAMES.filter((n) => n !== "pong"),
+        sizes: big ? [1024, 16384, 65536] : [64, 1024],
+        steps: big ? 200 : 50,
+      })],
+    // Pong renders an 84×84×4 u8 stack per copy per step: N from 1 up, smaller on software.
+    ["pong", async () => [
+      ...await benchEnvs({
+        gpu,
+        names: ["pong"],
+        sizes: big ? [1, 16, 256, 4096, 16384, 65536] : [1, 16, 256],
+        steps: big ? 100 : 5,
+      }),
+      ...(gpu ? await benchPongKernels(gpu, big ? [4096, 65536] : [256], big ? 100 : 5) : []),
+    ]],
+    ["a2c", () =>
+      benchA2c({
+        gpu,
+        cpu: true,
+        iterations: big ? 50 : 10,
+        cases: big
+          ? [
+            { env: "cartpole", net: "mlp", numEnvs: 256 },
+            { env: "cartpole", net: "mlp", numEnvs: 4096 },
+            { env: "pong", net: "ff", numEnvs: 64 },
+            { env: "pong", net: "ff", numEnvs: 1024 },
+            { env: "pong", net: "lstm", numEnvs: 1024, envOptions: PONG_LSTM },
+          ]
+          : [
+            { env: "catch", net: "mlp", numEnvs: 64 },
+            { env: "cartpole", net: "mlp", numEnvs: 256 },
+            // The conv nets on a software adapter or the CPU: a few iterations of 8 envs.
+            { env: "pong", net: "ff", numEnvs: 8, iterations: 4 },
+            { env: "pong", net: "lstm", numEnvs: 8, envOptions: PONG_LSTM, iterations: 4 },
+          ],
+      })],
+    ["a3c", () => benchA3c({ workers: workerCounts(navigator.hardwareConcurrency) })],
+  ];
+  const { rows, failures } = await measureGroups(groups, measures, options.onRows);
   const device = gpu?.description ?? "cpu-only";
   const file = options.out ??
     `bench/results/${device.replace(/[^A-Za-z0-9._-]+/g, "_")}.json`;
@@ -174,7 +215,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const dated = rows.map((r) => ({ ...r, date }));
   await Deno.writeTextFile(
     file,
-    JSON.stringify({ device, date, rows: [...kept, ...dated] }, null, 2) + "\n",
+    JSON.stringify({ device, date, rows: [...kept, ...dated], failures }, null, 2) + "\n",
   );
-  return { device, date, rows, file };
+  return { device, date, rows, file, failures };
 }

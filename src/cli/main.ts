@@ -410,7 +410,8 @@ async function bench(
   const bars = gpuCpuRatios(report.rows);
   await Deno.writeTextFile(svg, barChartSvg(bars, { title: `GPU / CPU on ${report.device}` }));
   io.out(`\nwrote ${report.file} and ${svg}${bars.length ? "" : " (no GPU rows to compare)"}\n`);
-  return 0;
+  for (const f of report.failures) io.err(`bench: group ${f.group} failed: ${f.message}\n`);
+  return report.failures.length ? 1 : 0;
 }
 
 /**
