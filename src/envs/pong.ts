@@ -22,8 +22,9 @@
  * 5. a ball fully past the left edge is a point for the agent (reward +1), past the right
  *    edge a point for the opponent (−1); the ball is served again at once from the centre
  *    towards a random side with a random vertical speed (one RNG draw).
- * The episode terminates when either side reaches 21 points; it is truncated after
- * `maxEpisodeSteps` agent steps. The episode return is the score difference.
+ * The episode terminates when either side reaches `winPoints` points (default 21, Atari's game);
+ * it is truncated after `maxEpisodeSteps` agent steps. The episode return is the score
+ * difference.
  *
  * ## The agent's view (ALE conventions)
  * - 6 actions, Atari's minimal Pong set: 0 NOOP, 1 FIRE, 2 RIGHT, 3 LEFT, 4 RIGHTFIRE,
@@ -42,8 +43,12 @@
  *   `frameStack` frames oldest first; after a reset every frame of the stack is the first
  *   frame. Objects are drawn directly at S × S: a span [v0, v1) of virtual units maps to
  *   pixels [p0, max(p0 + 1, ⌈v1·S/160⌉)) with p0 = ⌊v0·S/160⌋, so nothing vanishes at 42.
- *   Gray levels as ALE's grayscale: background 87, walls and ball 236, agent 147,
- *   opponent 130; drawn in that order (later on top).
+ *   Gray levels as ALE's grayscale (walls and ball 236, agent 147, opponent 130; drawn in that
+ *   order, later on top) on a black background (`background` 0); ALE's Pong background is 87.
+ *   Why black: on a uniform gray the first conv layer's ReLUs are on or off over the whole
+ *   frame, and a net trained to tell from the frames alone whether the ball is in the top half
+ *   stayed at chance for 1,000 Adam steps at 87 but reached 95% in 500 at 0 (README, "Why Pong
+ *   did not learn").
  *
  * ## Randomness
  * `randU32(seed, copy, counter)` with a per-copy counter in the state: one draw per serve,
@@ -92,6 +97,10 @@ export interface PongOptions {
   readonly noopMax?: number;
   /** Time limit in agent steps (default 27000, allowed 1..1,000,000). */
   readonly maxEpisodeSteps?: number;
+  /** Points that win (and end) a game (default 21, allowed 1..21): a short game for tests. */
+  readonly winPoints?: number;
+  /** Gray level of the observation's background (default 0; ALE's Pong: 87; allowed 0..255). */
+  readonly background?: number;
 }
 
 /** Option names of Pong, for validation. */
@@ -102,6 +111,8 @@ export const PONG_OPTION_KEYS: readonly string[] = [
   "stickyProb",
   "noopMax",
   "maxEpisodeSteps",
+  "winPoints",
+  "background",
 ];
 
 /** Number of actions (Atari's minimal Pong set). */
@@ -117,8 +128,10 @@ export const PONG_ACTION_NAMES: readonly string[] = [
 ];
 /** Default time limit in agent steps. */
 export const PONG_MAX_STEPS = 27000;
-/** Points that win (and end) a game. */
+/** Points that win (and end) a game by default (option `winPoints`). */
 export const PONG_WIN_POINTS = 21;
+/** Gray level of the observation's background by default (option `background`; ALE's: 87). */
+export const PONG_BACKGROUND = 0;
 
 /** Sub-units per virtual unit (positions and speeds are i32 in 1/256 units). */
 export const PONG_SUB = 256;
@@ -151,9 +164,8 @@ export const PONG_GEOMETRY: Readonly<Record<string, number>> = {
   VX_MAX: 1024,
 };
 
-/** Gray levels of the observation. */
+/** Gray levels of the objects in the observation (the background is the option `background`). */
 export const PONG_GRAY: Readonly<Record<string, number>> = {
-  GRAY_BG: 87,
   GRAY_WALL: 236,
   GRAY_AGENT: 147,
   GRAY_OPP: 130,
@@ -201,6 +213,8 @@ export function checkPongOptions(options?: PongOptions): Required<PongOptions> {
     stickyProb: p,
     noopMax: intOption("pong", o, "noopMax", 30, 0, 30),
     maxEpisodeSteps: intOption("pong", o, "maxEpisodeSteps", PONG_MAX_STEPS, 1, 1e6),
+    winPoints: intOption("pong", o, "winPoints", PONG_WIN_POINTS, 1, PONG_WIN_POINTS),
+    background: intOption("pong", o, "background", PONG_BACKGROUND, 0, 255),
   };
 }
 
@@ -234,13 +248,14 @@ export function pongKernel(options?: PongOptions): GpuEnvKernel {
     constants: {
       ...PONG_GEOMETRY,
       ...PONG_GRAY,
+      GRAY_BG: o.background,
       S: o.frameSize,
       FRAMES: o.frameStack,
       FRAME_SKIP: o.frameSkip,
       STICKY: pongStickyThreshold(o.stickyProb),
       NOOP_MAX: o.noopMax,
       MAX_STEPS: o.maxEpisodeSteps,
-      WIN_POINTS: PONG_WIN_POINTS,
+      WIN_POINTS: o.winPoints,
     },
   };
 }
@@ -436,7 +451,7 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
     }
   }
   function drawFrame(base: number, a: number, b: number): void {
-    obs.fill(PONG_GRAY.GRAY_BG, base, base + frameBytes);
+    obs.fill(o.background, base, base + frameBytes);
     const full = 0 | (S << 8);
     fillSpan(base, wallTop, full, PONG_GRAY.GRAY_WALL);
     fillSpan(base, wallBottom, full, PONG_GRAY.GRAY_WALL);
@@ -503,8 +518,8 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
           state[st(PREV_ACTION, i)] = a;
           r += frame(i, a);
           if (
-            state[st(SCORE_AGENT, i)] >= PONG_WIN_POINTS ||
-            state[st(SCORE_OPP, i)] >= PONG_WIN_POINTS
+            state[st(SCORE_AGENT, i)] >= o.winPoints ||
+            state[st(SCORE_OPP, i)] >= o.winPoints
           ) {
             term = true;
             break;

@@ -59,7 +59,7 @@ Deno.test("pong: spec, first frame, gray levels and the stack after reset", () =
     const o = env.obs.subarray(i * 4 * F, (i + 1) * 4 * F);
     for (let f = 1; f < 4; f++) assert.deepEqual(o.subarray(f * F, (f + 1) * F), o.subarray(0, F));
     const levels = new Set(o.subarray(0, F));
-    assert.deepEqual([...levels].sort((x, y) => x - y), [87, 130, 147, 236]);
+    assert.deepEqual([...levels].sort((x, y) => x - y), [0, 130, 147, 236]);
     // Walls: the top and the bottom rows; the agent's paddle in its column band on the right.
     assert.equal(o[0], PONG_GRAY.GRAY_WALL);
     assert.equal(o[F - 1], PONG_GRAY.GRAY_WALL);
@@ -78,6 +78,11 @@ Deno.test("pong: spec, first frame, gray levels and the stack after reset", () =
   assert.equal(pic.rgb.length, 160 * 160 * 3);
   assert.deepEqual([...pic.rgb.subarray(0, 3)], [236, 236, 236]);
   assert.equal(renderPong(env.peek(0)).height, 160);
+  // ALE's background level, as an option.
+  const ale = makePongCpu(1, { frameSize: 42, background: 87 });
+  ale.reset(5);
+  const aleLevels = new Set(ale.obs.subarray(0, F));
+  assert.deepEqual([...aleLevels].sort((x, y) => x - y), [87, 130, 147, 236]);
 });
 
 Deno.test("pong: a random agent loses, a ball tracker wins points; games end at 21", () => {
@@ -92,9 +97,15 @@ Deno.test("pong: a random agent loses, a ball tracker wins points; games end at 
   const points = tracked.returns.reduce((a, b) => a + b, 0);
   assert.ok(points > 0, `tracker's returns ${tracked.returns}`);
 
-  // Step by step: rewards in {-1, 0, 1} with frameSkip 1, scores move with them, and the
-  // episode terminates exactly at the step where a side reaches 21.
-  const one = makePongCpu(2, { frameSkip: 1, noopMax: 0 });
+  for (const winPoints of [PONG_WIN_POINTS, 3]) checkGameEnds(winPoints);
+});
+
+/**
+ * Step by step: rewards in {-1, 0, 1} with frameSkip 1, scores move with them, and the episode
+ * terminates exactly at the step where a side reaches `winPoints`.
+ */
+function checkGameEnds(winPoints: number): void {
+  const one = makePongCpu(2, { frameSkip: 1, noopMax: 0, winPoints });
   one.reset(3);
   const r2 = makeRng(4);
   const ret = [0, 0];
@@ -107,8 +118,8 @@ Deno.test("pong: a random agent loses, a ball tracker wins points; games end at 
       assert.ok(r === -1 || r === 0 || r === 1, `reward ${r}`);
       ret[i] += r;
       const b = before[i];
-      const win = (r === 1 && b.scoreAgent === PONG_WIN_POINTS - 1) ||
-        (r === -1 && b.scoreOpp === PONG_WIN_POINTS - 1);
+      const win = (r === 1 && b.scoreAgent === winPoints - 1) ||
+        (r === -1 && b.scoreOpp === winPoints - 1);
       assert.equal(one.terminated[i], win ? 1 : 0, `step ${t} copy ${i}`);
       if (win) {
         ended++;
@@ -125,7 +136,7 @@ Deno.test("pong: a random agent loses, a ball tracker wins points; games end at 
     }
   }
   assert.equal(ended, 2);
-});
+}
 
 Deno.test("pong: frame skip sums the frames' rewards; truncation; determinism", () => {
   // With the same seed and no sticky actions/no-ops, k = 4 frames of NOOP per step reach the
@@ -184,6 +195,8 @@ Deno.test("pong: options and actions are validated with the option, value and ra
   );
   assert.throws(() => makePongCpu(1, { frameStack: 5 }), /frameStack = 5; .*\[1, 4\]/);
   assert.throws(() => makePongCpu(1, { noopMax: 31 }), /noopMax = 31; .*\[0, 30\]/);
+  assert.throws(() => makePongCpu(1, { winPoints: 0 }), /winPoints = 0; .*\[1, 21\]/);
+  assert.throws(() => makePongCpu(1, { background: 256 }), /background = 256; .*\[0, 255\]/);
   assert.throws(
     () => makePongCpu(1, { stickyProb: 1.5 }),
     /stickyProb = 1.5; allowed: a number in \[0, 1\]/,
@@ -222,6 +235,25 @@ for (const seed of [0, 77, 123456]) {
   );
 }
 
+gpuTest("pong: GPU matches the CPU twin in short games (winPoints 2)", async (gpu) => {
+  const n = 6;
+  const options = { frameSize: 42, winPoints: 2 };
+  const cpu = makePongCpu(n, options);
+  const env = await makePongGpu(gpu, n, options);
+  const rng = makeRng(8, 3);
+  const stats = await assertGpuMatchesCpu(
+    gpu,
+    packed(cpu),
+    env,
+    5,
+    400,
+    200,
+    () => Int32Array.from({ length: n }, () => rng.int(6)),
+  );
+  assert.ok(stats.count >= n, `episodes ${stats.count}`);
+  assert.ok(stats.returns.every((r) => Math.abs(r) <= 2 && r !== 0), `${stats.returns}`);
+});
+
 gpuTest(
   "pong: GPU matches the CPU twin at 84x84 with sticky actions, no-ops, frameSkip 3",
   async (gpu) => {
@@ -232,6 +264,7 @@ gpuTest(
       frameSkip: 3,
       frameStack: 3,
       maxEpisodeSteps: 60,
+      background: 87,
     };
     const cpu = makePongCpu(n, options);
     const env = await makePongGpu(gpu, n, options);
