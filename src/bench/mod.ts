@@ -1,6 +1,7 @@
 /**
  * The GPU-vs-CPU benchmark: the same work on each backend — matmul, learner steps, env steps
- * (Pong's kernels timed apart), A2C end to end, and A3C's scaling over CPU workers — as rows with units, a markdown table with
+ * (Pong's kernels timed apart), A2C end to end, A3C's scaling over CPU workers, and
+ * the time to score (wall time and env steps to a stated return) — as rows with units, a markdown table with
  * GPU/CPU ratios, and a JSON report.
  *
  * @module
@@ -13,3 +14,4 @@ export * from "./learner.ts";
 export * from "./envs.ts";
 export * from "./a2c.ts";
 export * from "./a3c.ts";
+export * from "./score.ts";

@@ -17,16 +17,20 @@ import { benchEnvs, benchPongKernels } from "./envs.ts";
 import { benchLearner } from "./learner.ts";
 import { benchMatmul } from "./matmul.ts";
 import type { BenchRow } from "./row.ts";
+import { benchScore } from "./score.ts";
 
 /** Benchmark groups, in the order they run. */
-export const BENCH_GROUPS = ["matmul", "learner", "envs", "pong", "a2c", "a3c"] as const;
+export const BENCH_GROUPS = ["matmul", "learner", "envs", "pong", "a2c", "a3c", "score"] as const;
+
+/** Groups run when none are named: all but "score" (time to score trains Pong: an hour). */
+export const BENCH_DEFAULT_GROUPS: readonly string[] = BENCH_GROUPS.filter((g) => g !== "score");
 
 /** Pong as the LSTM net reads it: single 42×42 frames. */
 const PONG_LSTM = { frameSize: 42, frameStack: 1 };
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
-  /** Groups to run (default all of {@link BENCH_GROUPS}). */
+  /** Groups to run (default {@link BENCH_DEFAULT_GROUPS}). */
   readonly groups?: readonly string[];
   /** Skip the GPU even when one exists. */
   readonly cpuOnly?: boolean;
@@ -138,7 +142,7 @@ export async function measureGroups(
  * group that throws is listed in `failures` (and the JSON) while the other groups run on.
  */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
-  const groups = options.groups ?? BENCH_GROUPS;
+  const groups = options.groups ?? BENCH_DEFAULT_GROUPS;
   for (const g of groups) {
     if (!(BENCH_GROUPS as readonly string[]).includes(g)) {
       throw new RangeError(`bench: unknown group "${g}"; allowed: ${BENCH_GROUPS.join(", ")}`);
@@ -202,6 +206,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           ],
       })],
     ["a3c", () => benchA3c({ workers: workerCounts(navigator.hardwareConcurrency) })],
+    ["score", () => benchScore({ gpu, cpu: true })],
   ];
   const { rows, failures } = await measureGroups(groups, measures, options.onRows);
   const device = gpu?.description ?? "cpu-only";

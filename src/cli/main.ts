@@ -526,11 +526,18 @@ function buildProgram(
 
   program.command("bench")
     .description("GPU vs CPU benchmark (source checkout): table, JSON and a GPU/CPU bar chart")
-    .argument("[groups...]", `groups to run (default all): ${BENCH_GROUPS.join(", ")}`)
+    .argument(
+      "[groups...]",
+      `groups to run (default all but score): ${BENCH_GROUPS.join(", ")}; score trains ` +
+        "Catch, CartPole and Pong to a stated return (wall time and steps to it: up to an hour)",
+    )
     .option("--cpu-only", "skip the GPU")
     .option("--out <file.json>", "JSON report path (default bench/results/<adapter>.json)")
     .option("--svg <file.svg>", "bar chart path (default next to the JSON)")
-    .addHelpText("after", "\nExample:\n  rl bench envs a2c --svg ratios.svg")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  rl bench envs a2c --svg ratios.svg\n  rl bench score --cpu-only",
+    )
     .action(async (groups: string[], opts) => {
       result.code = await bench(groups, opts, io);
     });
