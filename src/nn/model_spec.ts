@@ -203,6 +203,8 @@ export interface ParamSpec {
   readonly fanIn: number;
   /** Multiplier of the default initialisation bound (e.g. small for output layers). */
   readonly initScale?: number;
+  /** Gain of the orthogonal initialisation (default √2, for ReLU layers). */
+  readonly gain?: number;
 }
 
 /**
@@ -230,16 +232,22 @@ export function paramSpecs(spec: NetSpec): ParamSpec[] {
       out.push({ name: `${p}.bias`, shape: [layer.outFeatures], fanIn });
     } else {
       const h = layer.hidden;
-      out.push({ name: `${p}.wIh`, shape: [4 * h, layer.inShape[0]], fanIn: h });
-      out.push({ name: `${p}.wHh`, shape: [4 * h, h], fanIn: h });
+      out.push({ name: `${p}.wIh`, shape: [4 * h, layer.inShape[0]], fanIn: h, gain: 1 });
+      out.push({ name: `${p}.wHh`, shape: [4 * h, h], fanIn: h, gain: 1 });
       out.push({ name: `${p}.bias`, shape: [4 * h], fanIn: h });
     }
   }
   const features = bodyOutputSize(spec);
   const outputs = policyOutputs(spec.head);
-  out.push({ name: "policy.weight", shape: [outputs, features], fanIn: features, initScale: 0.01 });
+  out.push({
+    name: "policy.weight",
+    shape: [outputs, features],
+    fanIn: features,
+    initScale: 0.01,
+    gain: 0.01,
+  });
   out.push({ name: "policy.bias", shape: [outputs], fanIn: features, initScale: 0 });
-  out.push({ name: "value.weight", shape: [1, features], fanIn: features });
+  out.push({ name: "value.weight", shape: [1, features], fanIn: features, gain: 1 });
   out.push({ name: "value.bias", shape: [1], fanIn: features });
   if (spec.head.kind === "gaussian") {
     out.push({ name: "policy.logStd", shape: [outputs], fanIn: 1, initScale: 0 });

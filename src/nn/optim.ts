@@ -36,6 +36,13 @@ export interface OptimizerConfig {
    * square root, default 1e-8 (PyTorch's).
    */
   readonly eps?: number;
+  /**
+   * RMSProp: the starting value of the mean square g, a finite number ≥ 0. Default 0 (the
+   * paper's and PyTorch's: the first updates are then η/√(1−α) = 10η per parameter);
+   * TensorFlow's RMSProp, which the OpenAI baselines' A2C and Stable-Baselines3's
+   * `RMSpropTFLike` use, starts at 1.
+   */
+  readonly rmsInit?: number;
   /** Adam β1 in [0, 1). Default 0.9. */
   readonly beta1?: number;
   /** Adam β2 in [0, 1). Default 0.999. */
@@ -52,7 +59,17 @@ export interface OptimizerConfig {
 /** An {@link OptimizerConfig} with every default filled in. */
 export type ResolvedOptimizerConfig = Required<OptimizerConfig>;
 
-const FIELDS = ["kind", "lr", "alpha", "eps", "beta1", "beta2", "maxGradNorm", "totalSteps"];
+const FIELDS = [
+  "kind",
+  "lr",
+  "alpha",
+  "eps",
+  "rmsInit",
+  "beta1",
+  "beta2",
+  "maxGradNorm",
+  "totalSteps",
+];
 
 /**
  * Throws a RangeError naming the field, its value and what is allowed, for an unknown field
@@ -81,6 +98,9 @@ export function checkOptimizerConfig(c: OptimizerConfig): void {
   if (c.eps !== undefined && !(finite(c.eps) && c.eps > 0)) {
     bad("eps", c.eps, "a finite number > 0");
   }
+  if (c.rmsInit !== undefined && !(finite(c.rmsInit) && c.rmsInit >= 0)) {
+    bad("rmsInit", c.rmsInit, "a finite number >= 0");
+  }
   if (c.maxGradNorm !== undefined && !(finite(c.maxGradNorm) && c.maxGradNorm >= 0)) {
     bad("maxGradNorm", c.maxGradNorm, "a finite number >= 0 (0 = off)");
   }
@@ -100,6 +120,7 @@ export function resolveOptimizerConfig(c: OptimizerConfig): ResolvedOptimizerCon
     lr: c.lr,
     alpha: c.alpha ?? 0.99,
     eps: c.eps ?? (c.kind === "adam" ? 1e-8 : 0.1),
+    rmsInit: c.rmsInit ?? 0,
     beta1: c.beta1 ?? 0.9,
     beta2: c.beta2 ?? 0.999,
     maxGradNorm: c.maxGradNorm ?? 0,
@@ -124,8 +145,9 @@ export interface OptimizerState {
 }
 
 /**
- * Fresh (zero) state for `size` parameters. Pass `shared` arrays (e.g. over a
- * `SharedArrayBuffer`) to share the statistics between A3C workers (Hogwild).
+ * Fresh state for `size` parameters: zeros, but RMSProp's g starts at `rmsInit`. Pass `shared`
+ * arrays (e.g. over a `SharedArrayBuffer`) to share the statistics between A3C workers
+ * (Hogwild); they are used as they are (their owner sets their start).
  */
 export function makeOptimizerState(
   config: OptimizerConfig,
@@ -137,7 +159,8 @@ export function makeOptimizerState(
     throw new RangeError(`optimizer: size must be a positive integer, got ${size}`);
   }
   const adam = config.kind === "adam";
-  const first = shared?.first ?? new Float32Array(size);
+  const first = shared?.first ??
+    new Float32Array(size).fill(config.kind === "rmsprop" ? config.rmsInit ?? 0 : 0);
   const second = adam ? (shared?.second ?? new Float32Array(size)) : new Float32Array(0);
   if (first.length !== size || (adam && second.length !== size)) {
     throw new RangeError(

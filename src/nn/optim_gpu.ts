@@ -57,7 +57,7 @@ export interface GpuOptimizer {
 
 /**
  * Records one optimizer step over the first `size` floats of `params` with gradients `grads`
- * (flat buffers in the same layout). Creates the zeroed state buffers, the stats buffer and
+ * (flat buffers in the same layout). Creates the state buffers (zeros; RMSProp's g at `rmsInit`), the stats buffer and
  * the uniform; validates the config (naming the field) and the buffer sizes.
  */
 export async function recordOptimizerStep(
@@ -76,7 +76,9 @@ export async function recordOptimizerStep(
     }
   }
   const adam = c.kind === "adam";
-  const first = createStorageBuffer(gpu, n * 4, "optim.first");
+  const first = c.kind === "rmsprop" && c.rmsInit !== 0
+    ? createStorageBuffer(gpu, new Float32Array(n).fill(c.rmsInit), "optim.first")
+    : createStorageBuffer(gpu, n * 4, "optim.first");
   const second = createStorageBuffer(gpu, adam ? n * 4 : 4, "optim.second");
   const numPartials = Math.min(MAX_NORM_PARTIALS, Math.ceil(n / 256));
   const partials = createStorageBuffer(gpu, numPartials * 4, "optim.partials");

@@ -43,6 +43,11 @@ export interface TensorSpec {
   readonly initScale?: number;
   /** Initialise to zeros (e.g. biases when asked for); default false. */
   readonly zero?: boolean;
+  /**
+   * Gain of the orthogonal initialisation ({@link initParamsOrthogonal}): √2 for a ReLU layer
+   * (the default), 1 for the LSTM and the value layer, 0.01 for the policy layer.
+   */
+  readonly gain?: number;
 }
 
 /** A placed tensor: its spec plus element offset and length in the flat vector. */
@@ -217,4 +222,71 @@ export function initParams(
     for (let j = 0; j < t.length; j++) out[t.offset + j] = rng.uniform(-bound, bound);
   });
   return out;
+}
+
+/** Parameter initialisations: PyTorch's default uniform, or orthogonal (see the functions). */
+export type InitScheme = "uniform" | "orthogonal";
+
+/** The initialisation schemes, for validation. */
+export const INIT_SCHEMES: readonly InitScheme[] = ["uniform", "orthogonal"];
+
+/**
+ * Orthogonal initialisation as the OpenAI baselines and CleanRL use for Atari: every weight of
+ * two or more dimensions, viewed as [out, in·k·k], gets orthonormal rows (or columns, when it
+ * has more rows than columns) times the tensor's `gain` (default √2); biases (1-D tensors)
+ * and tensors with `initScale` 0 are zero. Deterministic in `seed`: tensor `i` draws its
+ * Gaussian matrix from stream `2000 + i`, orthonormalised by modified Gram-Schmidt in float64.
+ */
+export function initParamsOrthogonal(
+  layout: ParamLayout,
+  seed: number,
+  out: Float32Array = new Float32Array(layout.size),
+): Float32Array {
+  checkFlat(layout, "out", out.length);
+  out.fill(0);
+  layout.tensors.forEach((t, i) => {
+    if (t.zero || t.initScale === 0 || t.shape.length < 2) return;
+    const rows = t.shape[0];
+    const cols = t.length / rows;
+    const q = orthonormal(Math.min(rows, cols), Math.max(rows, cols), makeRng(seed, 2000 + i));
+    const gain = t.gain ?? Math.SQRT2;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        out[t.offset + r * cols + c] = gain * (rows <= cols ? q[r][c] : q[c][r]);
+      }
+    }
+  });
+  return out;
+}
+
+/** `count` orthonormal vectors of length `size` (count ≤ size) from Gaussian draws. */
+function orthonormal(count: number, size: number, rng: ReturnType<typeof makeRng>) {
+  const q: Float64Array[] = [];
+  while (q.length < count) {
+    const v = Float64Array.from({ length: size }, () => rng.normal());
+    for (const u of q) {
+      let d = 0;
+      for (let j = 0; j < size; j++) d += v[j] * u[j];
+      for (let j = 0; j < size; j++) v[j] -= d * u[j];
+    }
+    let norm = 0;
+    for (let j = 0; j < size; j++) norm += v[j] * v[j];
+    norm = Math.sqrt(norm);
+    if (norm < 1e-6) continue; // a draw (almost) in the span so far: draw again
+    for (let j = 0; j < size; j++) v[j] /= norm;
+    q.push(v);
+  }
+  return q;
+}
+
+/** Initialises parameters by `scheme` ({@link initParams} or {@link initParamsOrthogonal}). */
+export function initParamsBy(
+  scheme: InitScheme,
+  layout: ParamLayout,
+  seed: number,
+  out?: Float32Array,
+): Float32Array {
+  return scheme === "orthogonal"
+    ? initParamsOrthogonal(layout, seed, out)
+    : initParams(layout, seed, out);
 }

@@ -53,6 +53,24 @@ Deno.test("rmsprop: three steps by hand, the paper's form and defaults (α 0.99,
   assert.equal(state.step, 3);
 });
 
+Deno.test("rmsprop: rmsInit starts g there (TensorFlow's 1): one step by hand", () => {
+  const config: OptimizerConfig = { kind: "rmsprop", lr: 0.01, eps: 1e-5, rmsInit: 1 };
+  const state = makeOptimizerState(config, 2);
+  assert.deepEqual([...state.first], [1, 1]);
+  const params = f32(1, -2);
+  // g = 0.99·1 + 0.01·Δθ²; θ −= 0.01·Δθ/√(g + 1e-5): the first update is about lr·Δθ, not 10·lr.
+  optimizerStep(config, state, params, f32(0.5, -3));
+  assertClose(state.first, [0.9925, 1.08], { atol: 1e-7, rtol: 0, name: "g1" });
+  assertClose(params, [1 - 0.005 / Math.sqrt(0.99251), -2 + 0.03 / Math.sqrt(1.08001)], {
+    atol: 1e-7,
+    rtol: 0,
+  });
+  // Shared statistics are used as they are: their owner sets the start.
+  const shared = new Float32Array(2);
+  assert.equal(makeOptimizerState(config, 2, { first: shared }).first[0], 0);
+  assert.throws(() => checkOptimizerConfig({ kind: "rmsprop", lr: 1, rmsInit: -1 }), /rmsInit/);
+});
+
 Deno.test("adam: three steps by hand, bias-corrected, ε outside the square root", () => {
   const config: OptimizerConfig = { kind: "adam", lr: 0.1 };
   const r = resolveOptimizerConfig(config);
@@ -276,7 +294,15 @@ for (const kind of ["rmsprop", "adam"] as const) {
     gpuTest(
       `${kind}: WGSL step matches the twin over 3 steps (n ${n}, clip on/off, anneal)`,
       async (gpu) => {
-        const config: OptimizerConfig = { kind, lr: 0.01, maxGradNorm: 2, totalSteps: 10 };
+        // RMSProp's g starts at 1 (TensorFlow's) for the larger n, at 0 for the smaller.
+        const rmsInit = kind === "rmsprop" && n > 1000 ? 1 : undefined;
+        const config: OptimizerConfig = {
+          kind,
+          lr: 0.01,
+          maxGradNorm: 2,
+          totalSteps: 10,
+          ...(rmsInit ? { rmsInit } : {}),
+        };
         const params = new Float32Array(randomArray(n, 1));
         const paramsB = createStorageBuffer(gpu, params, "params");
         const gradsB = createStorageBuffer(gpu, n * 4, "grads");

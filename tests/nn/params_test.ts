@@ -3,6 +3,8 @@ import {
   countParams,
   findTensor,
   initParams,
+  initParamsBy,
+  initParamsOrthogonal,
   makeFlat,
   makeLayout,
   PARAM_ALIGN,
@@ -121,4 +123,41 @@ Deno.test("initParams writes into a given (shared) vector and checks its length"
   assert.equal(out, shared);
   assert.deepEqual(Array.from(shared), Array.from(initParams(layout, 42)));
   assert.throws(() => initParams(layout, 1, new Float32Array(5)), /out has 5 floats/);
+});
+
+Deno.test("initParamsOrthogonal: orthonormal rows (or columns) times the gain, zero biases, seeded", () => {
+  const layout = makeLayout([
+    { name: "conv.weight", shape: [4, 2, 3, 3], fanIn: 18 }, // 4 × 18: orthonormal rows
+    { name: "conv.bias", shape: [4], fanIn: 18 },
+    { name: "tall.weight", shape: [12, 5], fanIn: 5, gain: 1 }, // 12 × 5: orthonormal columns
+    { name: "policy.weight", shape: [3, 12], fanIn: 12, initScale: 0.01, gain: 0.01 },
+    { name: "policy.bias", shape: [3], fanIn: 12, initScale: 0 },
+  ]);
+  const p = initParamsOrthogonal(layout, 7);
+  const view = (name: string) => tensorView(layout, p, name);
+  const dot = (t: string, cols: number, a: number, b: number, byRow: boolean) => {
+    const v = view(t);
+    const rows = v.length / cols;
+    let d = 0;
+    if (byRow) { for (let j = 0; j < cols; j++) d += v[a * cols + j] * v[b * cols + j]; }
+    else for (let i = 0; i < rows; i++) d += v[i * cols + a] * v[i * cols + b];
+    return d;
+  };
+  for (let a = 0; a < 4; a++) {
+    for (let b = 0; b < 4; b++) {
+      assert.ok(Math.abs(dot("conv.weight", 18, a, b, true) - (a === b ? 2 : 0)) < 1e-5);
+    }
+  }
+  for (let a = 0; a < 5; a++) {
+    for (let b = 0; b < 5; b++) {
+      assert.ok(Math.abs(dot("tall.weight", 5, a, b, false) - (a === b ? 1 : 0)) < 1e-5);
+    }
+  }
+  assert.ok(Math.abs(dot("policy.weight", 12, 1, 1, true) - 1e-4) < 1e-8);
+  assert.ok(view("conv.bias").every((x) => x === 0));
+  assert.ok(view("policy.bias").every((x) => x === 0));
+  assert.deepEqual(initParamsOrthogonal(layout, 7), p);
+  assert.notDeepEqual(initParamsOrthogonal(layout, 8), p);
+  assert.deepEqual(initParamsBy("orthogonal", layout, 7), p);
+  assert.deepEqual(initParamsBy("uniform", layout, 7), initParams(layout, 7));
 });

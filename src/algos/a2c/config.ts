@@ -7,6 +7,7 @@
  */
 
 import { BACKEND_REQUESTS, type BackendRequest } from "../../gpu/device.ts";
+import { INIT_SCHEMES, type InitScheme } from "../../nn/params.ts";
 
 /** Every setting of an A2C run. */
 export interface A2cConfig {
@@ -34,6 +35,12 @@ export interface A2cConfig {
   rmsAlpha: number;
   /** RMSProp ε (inside the square root, as the paper writes it). */
   rmsEps: number;
+  /**
+   * RMSProp: the mean square's starting value: 0 (the paper's and PyTorch's; the first
+   * updates are 10·lr per parameter) or 1 (TensorFlow's, as the OpenAI baselines' A2C and
+   * Stable-Baselines3's `RMSpropTFLike`).
+   */
+  rmsInit: number;
   /** Value loss coefficient. */
   valueCoef: number;
   /** Entropy bonus coefficient β. */
@@ -44,6 +51,12 @@ export interface A2cConfig {
   net: "auto" | "mlp" | "ff" | "lstm";
   /** Hidden layer sizes of the MLP. */
   hidden: number[];
+  /**
+   * Parameter initialisation: `uniform` (PyTorch's default, ±1/√fan-in; the policy layer
+   * ×0.01) or `orthogonal` (gain √2, policy 0.01, value 1, zero biases: the baselines' and
+   * CleanRL's for Atari).
+   */
+  init: InitScheme;
   /** Seed of everything (init, envs, sampling). */
   seed: number;
   /** Compute backend. */
@@ -66,11 +79,13 @@ export const A2C_DEFAULTS: Readonly<A2cConfig> = {
   optimizer: "rmsprop",
   rmsAlpha: 0.99,
   rmsEps: 1e-5,
+  rmsInit: 0,
   valueCoef: 0.5,
   entropyCoef: 0.01,
   maxGradNorm: 0.5,
   net: "auto",
   hidden: [64, 64],
+  init: "uniform",
   seed: 1,
   backend: "auto",
   logEvery: 20,
@@ -109,6 +124,7 @@ const RANGES: Record<string, [number, number, boolean, boolean, boolean]> = {
   lr: [0, 1, false, true, false],
   rmsAlpha: [0, 1, true, false, false],
   rmsEps: [0, 1, false, true, false],
+  rmsInit: [0, 1e6, true, true, false],
   valueCoef: [0, 1e6, true, true, false],
   entropyCoef: [0, 1e6, true, true, false],
   maxGradNorm: [0, 1e9, true, true, false],
@@ -146,6 +162,7 @@ export function resolveA2cConfig(overrides: Partial<A2cConfig> = {}): A2cConfig 
   const enums: [keyof A2cConfig, readonly string[]][] = [
     ["optimizer", ["rmsprop", "adam"]],
     ["net", ["auto", "mlp", "ff", "lstm"]],
+    ["init", INIT_SCHEMES],
     ["backend", BACKEND_REQUESTS],
   ];
   for (const [field, allowed] of enums) {

@@ -21,7 +21,7 @@ import {
 } from "../../nn/net_cpu.ts";
 import { episodeStarts } from "../../gpu/flags.ts";
 import { makeOptimizerState, optimizerStep } from "../../nn/optim.ts";
-import { initParams, makeLayout } from "../../nn/params.ts";
+import { initParamsBy, makeLayout } from "../../nn/params.ts";
 import { sampleCategorical } from "../../nn/sample.ts";
 import { computeGae } from "../gae.ts";
 import { type A2cReport, type A2cRunner, netForEnv, newEpisodes } from "./common.ts";
@@ -39,7 +39,7 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
   const A = policyOutputs(net.head);
   const layout = makeLayout(paramSpecs(net));
   const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
-  const params = initParams(layout, config.seed);
+  const params = initParamsBy(config.init, layout, config.seed);
   const grads = new Float32Array(layout.size);
   const pv: TensorViews = viewTensors(params, offsets, net);
   const gv: TensorViews = viewTensors(grads, offsets, net);

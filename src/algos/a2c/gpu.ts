@@ -37,7 +37,7 @@ import {
   recordOptimizerStep,
   uploadOptimizerState,
 } from "../../nn/optim_gpu.ts";
-import { initParams, makeLayout } from "../../nn/params.ts";
+import { initParamsBy, makeLayout } from "../../nn/params.ts";
 import {
   createCounterBuffer,
   recordCounterAdvance,
@@ -65,7 +65,7 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
   const layout = makeLayout(paramSpecs(net));
   const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
   const params = {
-    buffer: createStorageBuffer(g, initParams(layout, config.seed), "params"),
+    buffer: createStorageBuffer(g, initParamsBy(config.init, layout, config.seed), "params"),
     offsets,
   };
   const grads = { buffer: createStorageBuffer(g, layout.size * 4, "grads"), offsets };

@@ -19,6 +19,7 @@ export function a2cOptimizerConfig(config: A2cConfig): OptimizerConfig {
     lr: config.lr,
     alpha: config.rmsAlpha,
     eps: config.optimizer === "rmsprop" ? config.rmsEps : 1e-8,
+    rmsInit: config.rmsInit,
     maxGradNorm: config.maxGradNorm,
     totalSteps: config.annealLr ? updates : 0,
   };

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { INIT_SCHEMES, type InitScheme } from "../../nn/params.ts";
+
 /** The four asynchronous methods. */
 export type AsyncAlgo = "a3c" | "one-step-q" | "one-step-sarsa" | "n-step-q";
 
@@ -56,6 +58,8 @@ export interface AsyncCommonConfig {
   rmsAlpha: number;
   /** RMSProp ε, inside the square root: θ ← θ − η·Δθ/√(g + ε). */
   rmsEps: number;
+  /** The shared mean square g's starting value: 0 (the paper's) or 1 (TensorFlow's). */
+  rmsInit: number;
   /** Per-worker gradient-norm clip applied before each shared update; 0 turns it off. */
   maxGradNorm: number;
   /** Clip every reward to [−1, 1] before learning (the paper's Atari setting). */
@@ -68,6 +72,8 @@ export interface AsyncCommonConfig {
   net: "auto" | "mlp" | "ff" | "lstm";
   /** Hidden layer sizes of the MLP. */
   hidden: number[];
+  /** Parameter initialisation: `uniform` (PyTorch's default) or `orthogonal` (see A2C's). */
+  init: InitScheme;
   /**
    * Seed of the parameter initialisation; worker k seeds its env and its action sampling
    * (and its final ε) with `seed + k`.
@@ -139,10 +145,12 @@ export const ASYNC_COMMON_DEFAULTS: Readonly<AsyncCommonConfig> = {
   annealLr: true,
   rmsAlpha: 0.99,
   rmsEps: 0.1,
+  rmsInit: 0,
   maxGradNorm: 40,
   clipRewards: false,
   net: "auto",
   hidden: [64, 64],
+  init: "uniform",
   seed: 1,
   logEvery: 5_000,
   checkpointPath: "",
@@ -231,6 +239,7 @@ const COMMON_RANGES: Record<string, Range> = {
   lr: [0, 1, false, true, false],
   rmsAlpha: [0, 1, true, false, false],
   rmsEps: [0, 1, false, true, false],
+  rmsInit: [0, 1e6, true, true, false],
   maxGradNorm: [0, 1e9, true, true, false],
   seed: [0, 0xffffffff, true, true, true],
   logEvery: [1, MAX_GLOBAL_STEPS, true, true, true],
@@ -299,6 +308,9 @@ export function resolveAsyncConfig(overrides: AsyncOverrides = {}): AsyncConfig 
         `${field}: got ${JSON.stringify(record[field])}, allowed ${describeRange(range)}`,
       );
     }
+  }
+  if (!INIT_SCHEMES.includes(config.init)) {
+    problems.push(`init: got ${JSON.stringify(config.init)}, allowed: ${INIT_SCHEMES.join(", ")}`);
   }
   const nets = ["auto", "mlp", "ff", "lstm"];
   if (!nets.includes(config.net)) {

@@ -15,7 +15,7 @@
  */
 
 import { learningRateAt } from "../../nn/optim.ts";
-import { initParams, type ParamLayout } from "../../nn/params.ts";
+import { initParamsBy, type ParamLayout } from "../../nn/params.ts";
 import type { NetSpec } from "../../nn/model_spec.ts";
 import { type AsyncConfig, type AsyncOverrides, isQAlgo, resolveAsyncConfig } from "./config.ts";
 import { asyncOptimizerConfig, makeAsyncNet } from "./learner.ts";
@@ -155,7 +155,8 @@ export async function trainAsync(
   const layout = net.layout;
   const W = config.workers;
   const shared = makeSharedState(layout, W, isQAlgo(config.algo));
-  initParams(layout, config.seed, shared.params);
+  initParamsBy(config.init, layout, config.seed, shared.params);
+  shared.rmsG.fill(config.rmsInit);
   if (shared.target.length) shared.target.set(shared.params);
   const startSteps = hooks.resumeFrom
     ? await loadAsyncCheckpoint(hooks.resumeFrom, config, layout, shared)

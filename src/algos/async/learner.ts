@@ -59,6 +59,7 @@ export function asyncOptimizerConfig(config: AsyncConfig): OptimizerConfig {
     lr: config.lr,
     alpha: config.rmsAlpha,
     eps: config.rmsEps,
+    rmsInit: config.rmsInit,
     maxGradNorm: config.maxGradNorm,
     totalSteps: config.annealLr ? config.totalSteps : 0,
   };
