@@ -1,7 +1,8 @@
 /**
- * The learning curve of a run as a standalone SVG (no browser, no dependencies): two panels,
- * the mean return of the last 100 episodes against environment steps and against wall time,
- * each with ticked and labelled axes, under one title. Pure string building.
+ * The learning curve of a run (or of several, e.g. seeds) as a standalone SVG (no browser, no
+ * dependencies): two panels, the mean return of the last 100 episodes against environment
+ * steps and against wall time, each with ticked and labelled axes, under one title, with a
+ * legend when there are several runs. Pure string building.
  *
  * @module
  */
@@ -75,9 +76,22 @@ interface Box {
   h: number;
 }
 
-/** One panel: frame, ticks, labels and the polyline of (x, y) points. */
-function panel(box: Box, xs: number[], ys: number[], xLabel: string, yLabel: string): string {
+/** One run's curve: a label for the legend and its points. */
+export interface CurveSeries {
+  /** Legend text, e.g. "seed 1" (unused when there is one series). */
+  readonly label: string;
+  /** The run's points. */
+  readonly points: readonly CurvePoint[];
+}
+
+/** Line colours of successive series (Tableau 10). */
+const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];
+
+/** One panel: frame, ticks, labels and one polyline of (x, y) points per series. */
+function panel(box: Box, lines: { xs: number[]; ys: number[] }[], xLabel: string, yLabel: string) {
   const out: string[] = [];
+  const xs = lines.flatMap((l) => l.xs);
+  const ys = lines.flatMap((l) => l.ys);
   const xTicks = niceTicks(xs.length ? Math.min(0, ...xs) : 0, xs.length ? Math.max(...xs) : 1);
   const yTicks = niceTicks(ys.length ? Math.min(...ys) : 0, ys.length ? Math.max(...ys) : 1, 4);
   const [x0, x1] = [xTicks[0], xTicks[xTicks.length - 1]];
@@ -119,8 +133,11 @@ function panel(box: Box, xs: number[], ys: number[], xLabel: string, yLabel: str
         `text-anchor="middle">no finished episodes yet</text>`,
     );
   } else {
-    const points = xs.map((x, i) => `${f(px(x))},${f(py(ys[i]))}`).join(" ");
-    out.push(`<polyline class="curve" points="${points}"/>`);
+    lines.forEach((l, k) => {
+      const points = l.xs.map((x, i) => `${f(px(x))},${f(py(l.ys[i]))}`).join(" ");
+      const colour = COLOURS[k % COLOURS.length];
+      out.push(`<polyline class="curve" points="${points}" stroke="${colour}"/>`);
+    });
   }
   return out.join("\n");
 }
@@ -130,13 +147,29 @@ function panel(box: Box, xs: number[], ys: number[], xLabel: string, yLabel: str
  * against wall time in seconds (right). Points whose return is not finite are left out.
  */
 export function curveSvg(points: readonly CurvePoint[], options: CurveOptions = {}): string {
+  return curvesSvg([{ label: "", points }], options);
+}
+
+/**
+ * The SVG text of several runs' learning curves in one picture (as {@link curveSvg}), one
+ * colour a run, with a legend of their labels when there are two or more.
+ */
+export function curvesSvg(series: readonly CurveSeries[], options: CurveOptions = {}): string {
   const width = options.width ?? 960;
   const height = options.height ?? 400;
   const title = options.title ?? "learning curve";
-  const good = points.filter((p) =>
-    typeof p.returnMean100 === "number" && Number.isFinite(p.returnMean100)
+  const goods = series.map((s) =>
+    s.points.filter((p) => typeof p.returnMean100 === "number" && Number.isFinite(p.returnMean100))
   );
-  const ys = good.map((p) => p.returnMean100 as number);
+  const lines = (x: (p: CurvePoint) => number) =>
+    goods.map((g) => ({ xs: g.map(x), ys: g.map((p) => p.returnMean100 as number) }));
+  const legend = series.length < 2
+    ? []
+    : series.map((s, k) =>
+      `<text x="${width - 24}" y="${20 + 14 * k}" text-anchor="end" fill="${
+        COLOURS[k % COLOURS.length]
+      }">${escapeXml(s.label)}</text>`
+    );
   const margin = { left: 80, right: 24, top: 48, bottom: 56, gap: 96 };
   const w = (width - margin.left - margin.right - margin.gap) / 2;
   const h = height - margin.top - margin.bottom;
@@ -147,12 +180,13 @@ export function curveSvg(points: readonly CurvePoint[], options: CurveOptions = 
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
     `viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<style>.grid{stroke:#ddd;stroke-width:1}.curve{fill:none;stroke:#1f77b4;stroke-width:2}` +
+    `<style>.grid{stroke:#ddd;stroke-width:1}.curve{fill:none;stroke-width:2}` +
     `.title{font-size:16px;font-weight:bold}.label{font-size:13px}.tick{fill:#333}</style>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text class="title" x="${width / 2}" y="28" text-anchor="middle">${escapeXml(title)}</text>`,
-    panel(left, good.map((p) => p.steps), ys, "environment steps", yLabel),
-    panel(right, good.map((p) => p.wallSeconds), ys, "wall time (s)", yLabel),
+    panel(left, lines((p) => p.steps), "environment steps", yLabel),
+    panel(right, lines((p) => p.wallSeconds), "wall time (s)", yLabel),
+    ...legend,
     `</svg>`,
     "",
   ].join("\n");

@@ -22,6 +22,7 @@ import type { Frame } from "../envs/types.ts";
 import type { BackendChoice } from "../gpu/device.ts";
 import { type AlgoEntry, algoNames, getAlgo, type RunConfig } from "./algos.ts";
 import { barChartSvg, gpuCpuRatios } from "./bar_chart_svg.ts";
+import { curvesSvg } from "./curve_svg.ts";
 import {
   addConfigFlags,
   type AddOption,
@@ -284,6 +285,34 @@ async function loadRun(dir: string): Promise<{ entry: AlgoEntry; config: RunConf
   return { entry, config: entry.resolve(info.config) };
 }
 
+/** `rl curve`: several runs' learning curves (e.g. seeds) in one SVG. */
+async function curves(
+  dirs: string[],
+  opts: { out: string; title?: string; labels?: string },
+  io: CliIo,
+): Promise<number> {
+  const labels = opts.labels?.split(",");
+  if (labels && labels.length !== dirs.length) {
+    throw new RangeError(
+      `--labels: got ${labels.length} labels for ${dirs.length} runs; give one a run`,
+    );
+  }
+  const series = [];
+  let title = opts.title;
+  for (const [k, dir] of dirs.entries()) {
+    const { entry, config } = await loadRun(dir);
+    title ??= `${entry.name} ${config.env}`;
+    series.push({ label: labels?.[k] ?? `seed ${config.seed}`, points: await readMetrics(dir) });
+  }
+  try {
+    await Deno.writeTextFile(opts.out, curvesSvg(series, { title }));
+  } catch (err) {
+    throw new RangeError(`--out: cannot write ${opts.out}: ${(err as Error).message}`);
+  }
+  io.out(`wrote ${opts.out} (${dirs.length} runs)\n`);
+  return 0;
+}
+
 async function evaluate(
   dir: string,
   opts: { episodes: number; greedy?: boolean; seed?: number; maxSteps: number },
@@ -503,6 +532,20 @@ function buildProgram(
     .addHelpText("after", "\nExample:\n  rl eval runs/catch1 --episodes 200 --greedy")
     .action(async (dir: string, opts) => {
       result.code = await evaluate(dir, opts, io);
+    });
+
+  program.command("curve")
+    .description("draw several runs' learning curves (e.g. seeds) in one SVG")
+    .argument("<runs...>", "run folders")
+    .requiredOption("--out <file.svg>", "the picture to write")
+    .option("--title <text>", "title (default: the first run's algorithm and env)")
+    .option("--labels <list>", "comma-separated legend labels, one a run (default: seeds)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  rl curve runs/pong-s1 runs/pong-s2 runs/pong-s3 --out docs/pong_curve.svg",
+    )
+    .action(async (dirs: string[], opts) => {
+      result.code = await curves(dirs, opts, io);
     });
 
   program.command("play")

@@ -402,3 +402,23 @@ Deno.test("subprocess: `deno run -A src/cli/main.ts train --help` shows flags an
     "error: invalid A2C config:\n  gamma: got 7, allowed (0, 1]\n",
   );
 });
+
+Deno.test("curve draws several runs (seeds) in one SVG; bad labels and paths name the flag", async () => {
+  const root = await Deno.makeTempDir();
+  for (const seed of ["1", "2"]) {
+    const args = ["train", ...TINY, "--seed", seed, "--steps", "800", "--out", root];
+    assert.equal((await run([...args, "--name", `s${seed}`])).code, 0);
+  }
+  const out = `${root}/both.svg`;
+  const r = await run(["curve", `${root}/s1`, `${root}/s2`, "--out", out]);
+  assert.equal(r.code, 0, r.err);
+  const svg = await Deno.readTextFile(out);
+  assert.equal([...svg.matchAll(/<polyline class="curve"/g)].length, 4);
+  assert.ok(svg.includes(">seed 1<") && svg.includes(">seed 2<") && svg.includes("a2c catch"));
+  const bad = await run(["curve", `${root}/s1`, "--out", out, "--labels", "a,b"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /--labels: got 2 labels for 1 runs/);
+  const nowhere = await run(["curve", `${root}/s1`, "--out", `${root}/no/such/dir/x.svg`]);
+  assert.equal(nowhere.code, 1);
+  assert.match(nowhere.err, /--out: cannot write .*no\/such\/dir\/x.svg/);
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { barChartSvg, formatRatio, gpuCpuRatios } from "../../src/cli/bar_chart_svg.ts";
-import { curveSvg, escapeXml, niceTicks, tickLabel } from "../../src/cli/curve_svg.ts";
+import { curvesSvg, curveSvg, escapeXml, niceTicks, tickLabel } from "../../src/cli/curve_svg.ts";
 
 /** Checks that every tag opened is closed in order (XML-ish well-formedness). */
 function assertBalanced(svg: string): void {
@@ -55,6 +55,21 @@ Deno.test("curveSvg: two panels with one polyline point per finite record, label
   assertBalanced(empty);
   assert.ok(empty.includes("no finished episodes yet"));
   assert.ok(!empty.includes("<polyline"));
+});
+
+Deno.test("curvesSvg: one colour and one legend entry a run, shared axes", () => {
+  const run = (k: number) =>
+    [1, 2, 3].map((i) => ({ steps: 1000 * i * k, wallSeconds: i * k, returnMean100: i - k }));
+  const svg = curvesSvg([{ label: "seed 1", points: run(1) }, {
+    label: "seed <2>",
+    points: run(2),
+  }]);
+  assertBalanced(svg);
+  const lines = [...svg.matchAll(/<polyline class="curve" points="[^"]*" stroke="([^"]+)"/g)];
+  assert.equal(lines.length, 4); // two runs × two panels
+  assert.notEqual(lines[0][1], lines[1][1]);
+  assert.ok(svg.includes(">seed 1<") && svg.includes(">seed &lt;2&gt;<"));
+  assert.ok(!curveSvg(run(1)).includes(">seed"), "one run: no legend");
 });
 
 Deno.test("barChartSvg: bars from the 1× line on a log axis; GPU rows paired with CPU rows", () => {
