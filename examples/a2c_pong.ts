@@ -1,94 +1,126 @@
 /**
- * A2C learns Pong from pixels: `deno run -A examples/a2c_pong.ts`.
+ * Pong learned from pixels: `deno run -A examples/a2c_pong.ts`.
  *
- * Picks the best backend (a hardware GPU, else the CPU twins), trains the A3C paper's
- * feed-forward net on 84×84×4 frames with a live progress line until the mean return of the
- * last 100 episodes reaches +18 or the step budget runs out, then writes into the run folder
- * `config.json`, `metrics.jsonl`, `curve.svg`, `checkpoint.safetensors` and `pong.gif` (the
- * trained agent playing, on the right in green). It is the `rl train` and `rl play` commands
- * with Pong's settings; see `deno task rl train --help` for every field.
+ * With a hardware GPU: A2C on the GPU, the A3C paper's feed-forward net on 84×84×4 frames, N
+ * 256 envs in lockstep. Without one: the CPU preset ({@link pongCpuPreset}), A3C with one Deno
+ * worker per core on 42×42×4 frames, the paper's CPU method (one thread per worker is how the
+ * cores are used; A2C's single batch would use one). Either way a live progress line (steps/s,
+ * mean return of the last 100 episodes, ETA to the budget) runs until the mean return reaches
+ * +18 or the budget runs out, then the run folder gets `config.json`, `metrics.jsonl`,
+ * `curve.svg`, `checkpoint.safetensors` and `pong.gif` (the trained agent, on the right in
+ * green). It is the `rl train` and `rl play` commands with these settings; see
+ * `deno task rl train --help` for every field.
  *
  * @module
  */
 
 import { Command } from "commander";
+import { pongCpuPreset } from "../src/algos/async/config.ts";
 import { selectBackend } from "../src/gpu/device.ts";
 import { main } from "../src/cli/main.ts";
-import { defaultRunName, readMetrics, runPath } from "../src/cli/run_dir.ts";
+import { defaultRunName, runPath } from "../src/cli/run_dir.ts";
 
 /** Steps to the goal on a GPU (the preset's budget). */
 const GPU_BUDGET = 20_000_000;
-/** Budget on the CPU twins: enough to see it run, far from enough to learn Pong. */
-const CPU_BUDGET = 20_000;
+/** The CPU preset: A3C, one worker per core. */
+const CPU_PRESET = pongCpuPreset(navigator.hardwareConcurrency);
 
 const program = new Command()
   .name("a2c_pong")
   .description("A2C learns Pong from pixels; writes a run folder with a GIF of the agent.")
-  .option("--envs <n>", "environments stepped in lockstep, N (default: Pong's preset, 256)")
-  .option("--rollout <n>", "rollout length T (default 5)")
+  .option("--envs <n>", "GPU: environments stepped in lockstep, N (default: Pong's preset, 256)")
+  .option("--rollout <n>", "GPU: rollout length T (default 5)")
+  .option("--workers <n>", `CPU: A3C workers (default: the cores, ${CPU_PRESET.workers})`)
   .option("--seed <n>", "seed of everything", "1")
-  .option("--steps <n>", `step budget (default ${GPU_BUDGET} on a GPU, ${CPU_BUDGET} on the CPU)`)
+  .option(
+    "--steps <n>",
+    `step budget (default ${GPU_BUDGET} on a GPU, ${CPU_PRESET.totalSteps} on the CPU)`,
+  )
   .option("--target <r>", "stop when the mean return of the last 100 episodes reaches this", "18")
   .option("--backend <name>", "auto, webgpu or cpu", "auto")
-  .option("--net <name>", "ff (the A3C paper's conv net) or lstm (42×42 conv + LSTM)", "ff")
+  .option("--net <name>", "GPU: ff (the A3C paper's conv net) or lstm (42×42 conv + LSTM)", "ff")
   .option("--out <dir>", "parent folder of run folders", "runs")
   .option("--name <name>", "run folder name (default a2c-pong-<timestamp>)")
   .addHelpText(
     "after",
     "\nExamples:\n  deno run -A examples/a2c_pong.ts\n" +
       "  deno run -A examples/a2c_pong.ts --envs 1024 --seed 2 --out runs\n" +
-      "  deno run -A examples/a2c_pong.ts --backend cpu --steps 5000",
+      "  deno run -A examples/a2c_pong.ts --backend cpu --seed 2\n" +
+      "  deno run -A examples/a2c_pong.ts --backend cpu --workers 1 --steps 50000",
   );
 program.parse(["deno", "a2c_pong", ...Deno.args]);
 const opts = program.opts();
+// Checked before the banner: the flags this example adds (the rest `rl train` checks).
+if (!["ff", "lstm"].includes(opts.net)) {
+  console.error(`error: --net: got ${JSON.stringify(opts.net)}, allowed: ff, lstm`);
+  Deno.exit(1);
+}
 
 const choice = await selectBackend(opts.backend);
 const onCpu = choice.backend === "cpu";
 console.log(`backend: ${choice.backend} (${choice.reason})`);
-if (onCpu) {
-  console.log(
-    "On the CPU twins Pong trains at about a hundred env-steps per second; learning it takes " +
-      `millions of steps, so this run stops at its budget (${opts.steps ?? CPU_BUDGET} steps). ` +
-      "Run it on a machine with a GPU to learn Pong.",
-  );
-}
-const name = opts.name ?? defaultRunName("a2c", "pong");
+const name = opts.name ?? defaultRunName(onCpu ? "a3c" : "a2c", "pong");
 const dir = `${opts.out}/${name}`;
-const lstm = opts.net === "lstm";
-const args = [
-  "train",
+const common = [
   "--env",
   "pong",
-  "--backend",
-  choice.backend,
   "--seed",
   opts.seed,
-  "--steps",
-  String(opts.steps ?? (onCpu ? CPU_BUDGET : GPU_BUDGET)),
   "--target",
   opts.target,
   "--out",
   opts.out,
   "--name",
   name,
-  "--net",
-  opts.net,
-  ...(lstm ? ["--env-option", "frameSize=42", "--env-option", "frameStack=1"] : []),
-  ...(opts.envs ? ["--num-envs", opts.envs] : []),
-  ...(opts.rollout ? ["--rollout-steps", opts.rollout] : []),
-  ...(onCpu ? ["--log-every", "5"] : []),
 ];
-let code = await main(args);
+let args: string[];
+if (onCpu) {
+  const p = CPU_PRESET;
+  const workers = opts.workers ?? String(p.workers);
+  console.log(
+    `No GPU: the CPU preset, A3C with ${workers} Deno workers (one a core) on 42×42×4 frames. ` +
+      `It stops at a mean return of ${opts.target} over 100 games or at ` +
+      `${opts.steps ?? p.totalSteps} steps; the ETA is to that budget.`,
+  );
+  args = [
+    "train",
+    "--algo",
+    "a3c",
+    ...common,
+    "--env-option",
+    `frameSize=${p.envOptions!.frameSize}`,
+    "--net",
+    p.net!,
+    "--workers",
+    workers,
+    "--steps",
+    String(opts.steps ?? p.totalSteps),
+    "--lr",
+    String(p.lr),
+    "--no-anneal-lr",
+    "--rms-eps",
+    String(p.rmsEps),
+    "--log-every",
+    String(p.logEvery),
+  ];
+} else {
+  const lstm = opts.net === "lstm";
+  args = [
+    "train",
+    ...common,
+    "--backend",
+    choice.backend,
+    "--steps",
+    String(opts.steps ?? GPU_BUDGET),
+    "--net",
+    opts.net,
+    ...(lstm ? ["--env-option", "frameSize=42", "--env-option", "frameStack=1"] : []),
+    ...(opts.envs ? ["--num-envs", opts.envs] : []),
+    ...(opts.rollout ? ["--rollout-steps", opts.rollout] : []),
+  ];
+}
+let code = await main(args, { listenSigint: true });
 if (code === 0) {
-  const records = await readMetrics(dir);
-  const last = records[records.length - 1];
-  if (onCpu && last) {
-    const hours = GPU_BUDGET / last.stepsPerSecond / 3600;
-    console.log(
-      `CPU speed: ${Math.round(last.stepsPerSecond)} env-steps/s; the ${GPU_BUDGET} steps ` +
-        `Pong usually needs would take about ${hours.toFixed(0)} hours here.`,
-    );
-  }
   code = await main(["play", dir, "--gif", runPath(dir, "pong.gif"), "--frames", "600"]);
 }
 Deno.exit(code);

@@ -225,6 +225,31 @@ export const ASYNC_PRESETS: Readonly<{
   },
 };
 
+/**
+ * Pong on a machine without a GPU: A3C (the paper's CPU method) with one worker per core on
+ * 42×42×4 frames with the FF net (a quarter of the 84×84 net's work a step), rewards clipped,
+ * RMSProp with ε 1e-5 (with the paper's ε 0.1 inside the square root, per-parameter gradients
+ * of about 0.007 make steps of about lr/40, and the policy stayed uniform for 340k steps), lr
+ * 7e-4 constant,
+ * a 10M-step budget. `examples/a2c_pong.ts` runs it when there is no GPU; the README's "Pong"
+ * section has what it reached.
+ */
+export function pongCpuPreset(cores: number): Partial<A3cConfig> {
+  return {
+    algo: "a3c",
+    env: "pong",
+    envOptions: { frameSize: 42 },
+    net: "ff",
+    workers: Math.max(1, Math.min(16, Math.floor(cores))),
+    totalSteps: 10_000_000,
+    lr: 7e-4,
+    annealLr: false,
+    rmsEps: 1e-5,
+    clipRewards: true,
+    logEvery: 20_000,
+  };
+}
+
 /** The most global steps a run may ask for: the Int32 counter's range less a margin. */
 export const MAX_GLOBAL_STEPS = 0x7fffffff - (1 << 20);
 
