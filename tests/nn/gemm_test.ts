@@ -97,6 +97,7 @@ const SHAPES: [number, number, number][] = [
   [GEMM_MC + 7, 31, GEMM_KC + 3],
   [33, 256, 2 * GEMM_KC + 1],
   [64, 4, 17],
+  [24, 40, 70],
 ];
 
 for (const [m, n, k] of SHAPES) {
