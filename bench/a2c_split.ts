@@ -14,41 +14,31 @@ import { cpuLearnerSamplesPerSecond, LEARNER_NETS } from "../src/bench/learner.t
 
 const NET = "a3c-ff 84x84x4";
 
-if (!import.meta.main) {
-  // Worker: measure B/2 for the given seconds and post the figure.
-  const scope = globalThis as unknown as {
-    onmessage: (e: MessageEvent<{ B: number; seconds: number }>) => void;
-    postMessage: (v: number) => void;
-  };
-  scope.onmessage = (e) => {
-    const { B, seconds } = e.data;
-    scope.postMessage(cpuLearnerSamplesPerSecond(LEARNER_NETS[NET], B, seconds));
-  };
-} else {
-  const flag = (name: string, fallback: string) => {
-    const i = Deno.args.indexOf(`--${name}`);
-    return Number(i >= 0 ? Deno.args[i + 1] : fallback);
-  };
-  const B = flag("batch", "80"), rounds = flag("rounds", "3"), seconds = flag("seconds", "2");
-  const workers = [0, 1].map(() => new Worker(import.meta.url, { type: "module" }));
-  const both = () =>
-    Promise.all(workers.map((w) =>
-      new Promise<number>((resolve) => {
-        w.onmessage = (e: MessageEvent<number>) => resolve(e.data);
-        w.postMessage({ B: B / 2, seconds });
-      })
-    ));
-  await both(); // warm-up of the workers' JITs
-  const one: number[] = [], two: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    one.push(cpuLearnerSamplesPerSecond(LEARNER_NETS[NET], B, seconds));
-    two.push((await both()).reduce((a, b) => a + b, 0));
-  }
-  for (const w of workers) w.terminate();
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  console.log(
-    `${NET} learner, ${new Date().toISOString()}: 1 thread B=${B}: ${median(one).toFixed(0)} ` +
-      `samples/s; 2 workers B=${B / 2} each: ${median(two).toFixed(0)} samples/s (upper bound); ` +
-      `ratio ${(median(two) / median(one)).toFixed(2)}`,
-  );
+const flag = (name: string, fallback: string) => {
+  const i = Deno.args.indexOf(`--${name}`);
+  return Number(i >= 0 ? Deno.args[i + 1] : fallback);
+};
+const B = flag("batch", "80"), rounds = flag("rounds", "3"), seconds = flag("seconds", "2");
+const workers = [0, 1].map(() =>
+  new Worker(new URL("./a2c_split_worker.ts", import.meta.url), { type: "module" })
+);
+const both = () =>
+  Promise.all(workers.map((w) =>
+    new Promise<number>((resolve) => {
+      w.onmessage = (e: MessageEvent<number>) => resolve(e.data);
+      w.postMessage({ B: B / 2, seconds });
+    })
+  ));
+await both(); // warm-up of the workers' JITs
+const one: number[] = [], two: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  one.push(cpuLearnerSamplesPerSecond(LEARNER_NETS[NET], B, seconds));
+  two.push((await both()).reduce((a, b) => a + b, 0));
 }
+for (const w of workers) w.terminate();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(
+  `${NET} learner, ${new Date().toISOString()}: 1 thread B=${B}: ${median(one).toFixed(0)} ` +
+    `samples/s; 2 workers B=${B / 2} each: ${median(two).toFixed(0)} samples/s (upper bound); ` +
+    `ratio ${(median(two) / median(one)).toFixed(2)}`,
+);

@@ -2,7 +2,8 @@
  * The CPU fast path's GEMM against the TypeScript twin on the shapes of the A3C nets, side by
  * side: C[m,n] = A[m,k]·B[k,n] in float32, GFLOP/s (2·m·n·k flops) of the twin `matmul` and
  * of `gemm` (the WebAssembly SIMD kernel), the two timed in alternating rounds, median of the
- * rounds (the machine may be shared). Run: `deno task bench gemm`.
+ * rounds (the machine may be shared), per wall second and, on Linux, per CPU second of the
+ * thread (GFLOP/CPU-s: what a free core gives). Run: `deno task bench gemm`.
  *
  * @module
  */
@@ -34,7 +35,23 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** GFLOP/s of `mm` on one shape, timed for about `ms` milliseconds. */
+/**
+ * CPU milliseconds this thread has run (Linux: /proc/thread-self/stat, 10 ms ticks), or
+ * undefined where that cannot be read.
+ */
+function threadCpuMs(): number | undefined {
+  try {
+    const f = Deno.readTextFileSync("/proc/thread-self/stat").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * GFLOP/s of `mm` on one shape, timed for about `ms` milliseconds: per wall second and, where
+ * the thread's CPU time can be read, per CPU second (what a free core would give).
+ */
 function gflops(
   mm: MatmulFn,
   a: Float32Array,
@@ -45,12 +62,17 @@ function gflops(
 ) {
   const [m, n, k] = shape;
   let reps = 0;
+  const c0 = threadCpuMs();
   const t0 = performance.now();
   do {
     mm(a, b, c, m, n, k);
     reps++;
   } while (performance.now() - t0 < ms);
-  return (2 * m * n * k * reps) / ((performance.now() - t0) * 1e6);
+  const wall = performance.now() - t0;
+  const c1 = threadCpuMs();
+  const flops = 2 * m * n * k * reps;
+  const cpu = c0 !== undefined && c1 !== undefined && c1 > c0 ? c1 - c0 : undefined;
+  return { wall: flops / (wall * 1e6), cpu: cpu === undefined ? undefined : flops / (cpu * 1e6) };
 }
 
 /**
@@ -65,7 +87,7 @@ export function benchGemm(
     ms?: number;
   } = {},
 ): BenchRow[] {
-  const { shapes = GEMM_SHAPES, rounds = 5, ms = 200 } = opts;
+  const { shapes = GEMM_SHAPES, rounds = 5, ms = 300 } = opts;
   const rows: BenchRow[] = [];
   const fast = `gemm (${gemmBackend()})`;
   for (const [m, n, k] of shapes) {
@@ -74,20 +96,30 @@ export function benchGemm(
     const c = new Float32Array(m * n);
     const codes: [string, MatmulFn][] = [["TS loop (twin matmul)", matmul], [fast, gemm]];
     const got = codes.map(() => [] as number[]);
+    const perCpu = codes.map(() => [] as number[]);
     for (const [, mm] of codes) gflops(mm, a, b, c, [m, n, k], ms); // warm-up
     for (let r = 0; r < rounds; r++) {
-      codes.forEach(([, mm], i) => got[i].push(gflops(mm, a, b, c, [m, n, k], ms)));
+      codes.forEach(([, mm], i) => {
+        const g = gflops(mm, a, b, c, [m, n, k], ms);
+        got[i].push(g.wall);
+        if (g.cpu !== undefined) perCpu[i].push(g.cpu);
+      });
     }
-    codes.forEach(([name], i) =>
+    codes.forEach(([name], i) => {
+      const shape = `${m}x${n}x${k}`;
       rows.push({
         group: "gemm",
         name,
         backend: "cpu",
-        shape: `${m}x${n}x${k}`,
+        shape,
         value: median(got[i]),
         unit: "GFLOP/s",
-      })
-    );
+      });
+      if (perCpu[i].length === rounds) {
+        const unit = "GFLOP/CPU-s";
+        rows.push({ group: "gemm", name, backend: "cpu", shape, value: median(perCpu[i]), unit });
+      }
+    });
   }
   return rows;
 }
