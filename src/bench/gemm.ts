@@ -8,7 +8,7 @@
  * @module
  */
 
-import { gemm, gemmBackend } from "../nn/gemm.ts";
+import { gemm, type GemmBackend, gemmBackend, setGemmBackend } from "../nn/gemm.ts";
 import { matmul, type MatmulFn } from "../nn/linear.ts";
 import type { BenchRow } from "./row.ts";
 
@@ -89,12 +89,27 @@ export function benchGemm(
 ): BenchRow[] {
   const { shapes = GEMM_SHAPES, rounds = 5, ms = 300 } = opts;
   const rows: BenchRow[] = [];
-  const fast = `gemm (${gemmBackend()})`;
+  const best = gemmBackend();
+  // The best module, and the plain-SIMD one when the best is relaxed SIMD.
+  const forcedRun = (backend: GemmBackend): MatmulFn => (a, b, c, m, n, k, o) => {
+    setGemmBackend(backend);
+    try {
+      gemm(a, b, c, m, n, k, o);
+    } finally {
+      setGemmBackend(undefined);
+    }
+  };
   for (const [m, n, k] of shapes) {
     const a = randomFloats(m * k, 1);
     const b = randomFloats(k * n, 2);
     const c = new Float32Array(m * n);
-    const codes: [string, MatmulFn][] = [["TS loop (twin matmul)", matmul], [fast, gemm]];
+    const codes: [string, MatmulFn][] = [
+      ["TS loop (twin matmul)", matmul],
+      ...(best === "wasm-relaxed-simd"
+        ? [["gemm (wasm-simd)", forcedRun("wasm-simd")] as [string, MatmulFn]]
+        : []),
+      [`gemm (${best})`, gemm],
+    ];
     const got = codes.map(() => [] as number[]);
     const perCpu = codes.map(() => [] as number[]);
     for (const [, mm] of codes) gflops(mm, a, b, c, [m, n, k], ms); // warm-up

@@ -90,6 +90,8 @@ function instantiate(bytes: Uint8Array<ArrayBuffer>, backend: GemmBackend): Kern
 
 let loaded: Kernel | null | undefined; // undefined: not tried yet; null: unavailable
 let forced: GemmBackend | undefined;
+/** Kernels forced by name (the benchmark's plain-SIMD rows), compiled on first use. */
+const named = new Map<GemmBackend, Kernel | null>();
 
 /** A candidate WebAssembly module of the GEMM: the backend it provides and its bytes. */
 export interface GemmModule {
@@ -151,8 +153,18 @@ export function gemmUnavailableMessage(errors: readonly string[]): string {
   })`;
 }
 
-/** Compiles the best module this engine accepts, once; null (reported once) when none does. */
+/**
+ * The kernel to run: the forced one when {@link setGemmBackend} named a WebAssembly module
+ * (null if it does not compile here), else the best module this engine accepts, compiled
+ * once; null (reported once) when none does.
+ */
 function load(): Kernel | null {
+  if (forced !== undefined && forced !== "ts") {
+    if (!named.has(forced)) {
+      named.set(forced, compile(GEMM_MODULES.filter((m) => m.backend === forced)).kernel);
+    }
+    return named.get(forced)!;
+  }
   if (loaded !== undefined) return loaded;
   const result = compile(GEMM_MODULES);
   loaded = result.kernel;
@@ -170,12 +182,12 @@ export function gemmBackend(): GemmBackend {
 }
 
 /**
- * Forces the twin (`"ts"`) or lets {@link gemm} pick the kernel again (`undefined`, or a
- * WebAssembly backend: which module runs is the engine's choice, not the caller's). For the
- * benchmark's before/after and the tests.
+ * Forces the twin (`"ts"`) or one WebAssembly module (the twin runs if that one does not
+ * compile here), or lets {@link gemm} pick the best again (`undefined`). For the benchmark's
+ * side-by-side rows and the tests.
  */
 export function setGemmBackend(backend: GemmBackend | undefined): void {
-  forced = backend === "ts" ? "ts" : undefined;
+  forced = backend;
 }
 
 /** Scratch layout in the module's memory, grown (never shrunk) to the largest product seen. */

@@ -144,6 +144,19 @@ Deno.test("gemm: small products, float64 arrays and a forced twin run the twin e
   assert.match(gemmBackend(), /^wasm-/);
 });
 
+Deno.test("gemm: the plain-SIMD module, forced, matches the twin too", () => {
+  setGemmBackend("wasm-simd");
+  try {
+    assert.equal(gemmBackend(), "wasm-simd");
+    for (const [m, n, k] of [[33, 256, 513], [13, 9, 513]] as const) {
+      compare(m, n, k, { transB: true, accumulate: true, alpha: 0.5 }, 77);
+      compare(m, n, k, { transA: true }, 78);
+    }
+  } finally {
+    setGemmBackend(undefined);
+  }
+});
+
 Deno.test("gemm: bad shapes throw like the twin, naming the argument", () => {
   const a = rand(64 * 64, 1);
   assert.throws(() => gemm(a, a, new Float32Array(64 * 63), 64, 64, 64), /gemm: c has 4032/);
