@@ -144,6 +144,49 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
 (module
   (memory (export "memory") 1)
 
+  ;; im2col of one sample of u8 pixels: x [C, H, W] bytes at x; writes cols [C·KH·KW, OH·OW]
+  ;; f32 at dst: cols[(c·KH + kh)·KW + kw, oh·OW + ow] = scale·x[c, oh·S + kh − P, ow·S + kw − P],
+  ;; 0 where that reads padding (an index below 0 is a large unsigned one: one compare each).
+  (func (export "im2colU8") (param $x i32) (param $C i32) (param $H i32) (param $W i32)
+    (param $KH i32) (param $KW i32) (param $S i32) (param $P i32) (param $OH i32) (param $OW i32)
+    (param $dst i32) (param $scale f32)
+    (local $c i32) (local $kh i32) (local $kw i32) (local $oh i32) (local $ow i32) (local $ih i32)
+    (local $iw i32) (local $row i32) (local $src i32)
+    (local.set $c (i32.const 0))
+    (loop $cs
+      (local.set $kh (i32.const 0))
+      (loop $khs
+        (local.set $kw (i32.const 0))
+        (loop $kws
+          (local.set $oh (i32.const 0))
+          (loop $ohs
+            (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $S)) (local.get $kh)) (local.get $P)))
+            (local.set $row (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W))))
+            (local.set $iw (i32.sub (local.get $kw) (local.get $P)))
+            (local.set $ow (local.get $OW))
+            (if (i32.lt_u (local.get $ih) (local.get $H))
+              (then
+                (loop $ows
+                  (f32.store (local.get $dst)
+                    (if (result f32) (i32.lt_u (local.get $iw) (local.get $W))
+                      (then (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $row) (local.get $iw)))) (local.get $scale)))
+                      (else (f32.const 0))))
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+                  (local.set $iw (i32.add (local.get $iw) (local.get $S)))
+                  (local.set $ow (i32.sub (local.get $ow) (i32.const 1)))
+                  (br_if $ows (local.get $ow))))
+              (else
+                (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $OW) (i32.const 2)))
+                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $OW) (i32.const 2))))))
+            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+            (br_if $ohs (i32.lt_u (local.get $oh) (local.get $OH))))
+          (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+          (br_if $kws (i32.lt_u (local.get $kw) (local.get $KW))))
+        (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+        (br_if $khs (i32.lt_u (local.get $kh) (local.get $KH))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $cs (i32.lt_u (local.get $c) (local.get $C)))))
+
   ;; Packs rows k0..k0+kc of B (element (kk, j) at b + 4·(kk·rs + j·cs)) into ceil(n/${nr})
   ;; panels of kc×${nr} floats at dst.
   (func (export "packB") (param $b i32) (param $rs i32) (param $cs i32) (param $k0 i32)

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { conv2dOutputSize, type Conv2dShape } from "./conv2d.ts";
 import { checkMatmulDims, matmul, type MatmulOptions } from "./linear.ts";
 import { checkShape, type Floats } from "./types.ts";
 import {
@@ -45,6 +46,20 @@ export const GEMM_MIN_WORK = 4096;
 interface Kernel {
   readonly backend: GemmBackend;
   readonly memory: WebAssembly.Memory;
+  readonly im2colU8: (
+    x: number,
+    C: number,
+    H: number,
+    W: number,
+    KH: number,
+    KW: number,
+    S: number,
+    P: number,
+    OH: number,
+    OW: number,
+    dst: number,
+    scale: number,
+  ) => void;
   readonly packB: (
     b: number,
     rs: number,
@@ -84,6 +99,7 @@ function instantiate(bytes: Uint8Array<ArrayBuffer>, backend: GemmBackend): Kern
     backend,
     memory: e.memory as WebAssembly.Memory,
     packB: e.packB as Kernel["packB"],
+    im2colU8: e.im2colU8 as Kernel["im2colU8"],
     kernel: e.kernel as Kernel["kernel"],
   };
 }
@@ -192,13 +208,17 @@ export function setGemmBackend(backend: GemmBackend | undefined): void {
 
 /** Scratch layout in the module's memory, grown (never shrunk) to the largest product seen. */
 let f32: Float32Array = new Float32Array(0);
+let u8: Uint8Array = new Uint8Array(0);
 
 function ensure(k: Kernel, bytes: number): Float32Array {
   if (bytes > k.memory.buffer.byteLength) {
     const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
     k.memory.grow(pages);
   }
-  if (f32.buffer !== k.memory.buffer) f32 = new Float32Array(k.memory.buffer);
+  if (f32.buffer !== k.memory.buffer) {
+    f32 = new Float32Array(k.memory.buffer);
+    u8 = new Uint8Array(k.memory.buffer);
+  }
   return f32;
 }
 
@@ -232,44 +252,186 @@ export function gemm(
   checkShape("gemm", transA ? "a (transposed)" : "a", a.length, transA ? [k, m] : [m, k]);
   checkShape("gemm", transB ? "b (transposed)" : "b", b.length, transB ? [n, k] : [k, n]);
   checkShape("gemm", "c", c.length, [m, n]);
-  const kc = Math.min(k, GEMM_KC);
+  const L = layout(m, n, k, 0);
+  if (L.end > 2 ** 31) {
+    matmul(a, b, c, m, n, k, opts); // beyond what i32 addressing in the kernel can reach
+    return;
+  }
+  const mem = ensure(kern, L.end);
+  mem.set(a, L.offA >> 2);
+  mem.set(b, L.offB >> 2);
+  if (accumulate) mem.set(c, L.offC >> 2);
+  run(kern, L, m, n, k, transA, transB, accumulate, alpha);
+  c.set(mem.subarray(L.offC >> 2, (L.offC >> 2) + m * n));
+}
+
+/** Byte offsets in the module's memory, 16-aligned: [edge tile | A | B | C | packed B | X]. */
+interface Layout {
+  readonly offA: number;
+  readonly offB: number;
+  readonly offC: number;
+  readonly offPB: number;
+  /** `xBytes` bytes for the u8 input of the convolutions. */
+  readonly offX: number;
+  readonly end: number;
+}
+
+function layout(m: number, n: number, k: number, xBytes: number): Layout {
+  const offA = up(GEMM_RESERVED_BYTES, 16);
+  const offB = up(offA + 4 * m * k, 16);
+  const offC = up(offB + 4 * k * n, 16);
+  const offPB = up(offC + 4 * m * n, 16);
+  const offX = up(offPB + 4 * up(Math.min(m, n), GEMM_NR) * Math.min(k, GEMM_KC), 16);
+  return { offA, offB, offC, offPB, offX, end: offX + xBytes };
+}
+
+/** The product on operands already in the module's memory at `L`'s offsets. */
+function run(
+  kern: Kernel,
+  L: Layout,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  accumulate: boolean,
+  alpha: number,
+): void {
   // The kernel reads its left operand in place and packs its right one. With m < n it
   // computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead, storing C transposed: the smaller operand is the
   // one packed (the fc layer at small batches packs the batch, not the 2592×256 weights).
   const swap = m < n;
   const [km, kn] = swap ? [n, m] : [m, n]; // the kernel's rows and columns
-  // Byte offsets, 16-aligned: [edge tile | A | B | C | packed B].
-  const offA = up(GEMM_RESERVED_BYTES, 16);
-  const offB = up(offA + 4 * m * k, 16);
-  const offC = up(offB + 4 * k * n, 16);
-  const offPB = up(offC + 4 * m * n, 16);
-  const end = offPB + 4 * up(kn, GEMM_NR) * kc;
-  if (end > 2 ** 31) {
-    matmul(a, b, c, m, n, k, opts); // beyond what i32 addressing in the kernel can reach
-    return;
-  }
-  const mem = ensure(kern, end);
-  mem.set(a, offA >> 2);
-  mem.set(b, offB >> 2);
-  if (accumulate) mem.set(c, offC >> 2);
   // A(i, kk) at offA + 4·(i·aRs + kk·aCs); B(kk, j) at offB + 4·(kk·bRs + j·bCs).
   const aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const bRs = transB ? 1 : n, bCs = transB ? k : 1;
   // The kernel's left operand L(i, kk) at offL + 4·(i·lRs + kk·lCs), its right R(kk, j) at
   // offR + 4·(kk·rRs + j·rCs): op(A), op(B) as they are, or op(B)ᵀ, op(A)ᵀ when swapped.
-  const [offL, lRs, lCs] = swap ? [offB, bCs, bRs] : [offA, aRs, aCs];
-  const [offR, rRs, rCs] = swap ? [offA, aCs, aRs] : [offB, bRs, bCs];
+  const [offL, lRs, lCs] = swap ? [L.offB, bCs, bRs] : [L.offA, aRs, aCs];
+  const [offR, rRs, rCs] = swap ? [L.offA, aCs, aRs] : [L.offB, bRs, bCs];
   const tc = swap ? 1 : 0;
   for (let k0 = 0; k0 < k; k0 += GEMM_KC) {
     const kb = Math.min(GEMM_KC, k - k0);
     const over = k0 === 0 && !accumulate ? 1 : 0;
-    kern.packB(offR, rRs, rCs, k0, kb, kn, offPB);
+    kern.packB(offR, rRs, rCs, k0, kb, kn, L.offPB);
     for (let i0 = 0; i0 < km; i0 += GEMM_MC) {
       const mb = Math.min(GEMM_MC, km - i0);
       const l0 = offL + 4 * (i0 * lRs + k0 * lCs);
-      const c0 = offC + 4 * (swap ? i0 : i0 * n);
-      kern.kernel(l0, lRs, lCs, offPB, c0, n, tc, mb, kn, kb, over, alpha);
+      const c0 = L.offC + 4 * (swap ? i0 : i0 * n);
+      kern.kernel(l0, lRs, lCs, L.offPB, c0, n, tc, mb, kn, kb, over, alpha);
     }
   }
-  c.set(mem.subarray(offC >> 2, (offC >> 2) + m * n));
+}
+
+/**
+ * The sizes of a u8 convolution the fast path takes, or null (the caller runs the twin): the
+ * kernel compiled, float32 arrays, enough work per sample, within i32 addressing. Throws on
+ * bad shapes like the twin.
+ */
+function convPlan(kernel: string, s: Conv2dShape, x: Uint8Array, w: Floats, y: Floats) {
+  const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
+  const { batch: B, inChannels: C, inHeight: H, inWidth: W, outChannels: O } = s;
+  const K = C * s.kernelH * s.kernelW;
+  checkShape(kernel, "x", x.length, [B, C, H, W]);
+  checkShape(kernel, "w", w.length, [O, C, s.kernelH, s.kernelW]);
+  checkShape(kernel, "y", y.length, [B, O, OH, OW]);
+  const kern = forced === "ts" ? null : load();
+  if (!kern || !(w instanceof Float32Array) || !(y instanceof Float32Array)) return null;
+  if (O * OH * OW * K < GEMM_MIN_WORK) return null;
+  return { kern, OH, OW, K, plane: OH * OW, xBytes: C * H * W };
+}
+
+/** Writes sample b's patches (im2col of its u8 pixels, read as value/255) at `L.offB`. */
+function im2colSample(kern: Kernel, L: Layout, s: Conv2dShape, x: Uint8Array, b: number) {
+  const n = s.inChannels * s.inHeight * s.inWidth;
+  const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
+  u8.set(x.subarray(b * n, (b + 1) * n), L.offX);
+  const { inChannels: C, inHeight: H, inWidth: W, kernelH, kernelW, stride, padding } = s;
+  kern.im2colU8(L.offX, C, H, W, kernelH, kernelW, stride, padding, OH, OW, L.offB, 1 / 255);
+}
+
+/**
+ * conv2d forward over u8 pixels (read as value/255) on the fast path, im2col included: per
+ * sample, the frame is copied into the module's memory, its patches written there by the
+ * module's `im2colU8`, and y_b = w·cols computed by the GEMM; same contract as the twin
+ * `conv2dForward` with a Uint8Array input. Returns false, writing nothing, when the fast path
+ * cannot take it (the caller runs the twin).
+ */
+export function conv2dForwardU8(
+  s: Conv2dShape,
+  x: Uint8Array,
+  w: Floats,
+  bias: Floats | null,
+  y: Floats,
+): boolean {
+  const plan = convPlan("conv2d.forward", s, x, w, y);
+  if (!plan) return false;
+  const { kern, K, plane, xBytes } = plan;
+  const O = s.outChannels;
+  const L = layout(O, plane, K, xBytes);
+  if (L.end > 2 ** 31) return false;
+  const mem = ensure(kern, L.end);
+  mem.set(w, L.offA >> 2);
+  const c0 = L.offC >> 2;
+  for (let b = 0; b < s.batch; b++) {
+    im2colSample(kern, L, s, x, b);
+    run(kern, L, O, plane, K, false, false, false, 1);
+    const yb = b * O * plane;
+    y.set(mem.subarray(c0, c0 + O * plane), yb);
+    if (bias) {
+      for (let o = 0; o < O; o++) {
+        const bo = bias[o];
+        for (let i = yb + o * plane; i < yb + (o + 1) * plane; i++) y[i] += bo;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * The weight and bias gradients of {@link conv2dForwardU8} on the fast path: dw (+)= Σ_b
+ * dy_b·cols_bᵀ, accumulated in the module's memory over the batch, db (+)= Σ dy. (A u8 input
+ * has no dx.) Returns false, writing nothing, when the fast path cannot take it.
+ */
+export function conv2dBackwardU8(
+  s: Conv2dShape,
+  args: {
+    x: Uint8Array;
+    w: Floats;
+    dy: Floats;
+    dw: Floats;
+    db?: Floats | null;
+    accumulate?: boolean;
+  },
+): boolean {
+  const { x, w, dy, dw, db, accumulate = false } = args;
+  const plan = convPlan("conv2d.backward", s, x, w, dy);
+  if (!plan || !(dy instanceof Float32Array) || !(dw instanceof Float32Array)) return false;
+  checkShape("conv2d.backward", "dw", dw.length, [w.length]);
+  if (db) checkShape("conv2d.backward", "db", db.length, [s.outChannels]);
+  const { kern, K, plane, xBytes } = plan;
+  const O = s.outChannels;
+  // dw [O, K] = dy_b [O, plane] · (cols_b [K, plane])ᵀ, summed over b in place.
+  const L = layout(O, K, plane, xBytes);
+  if (L.end > 2 ** 31) return false;
+  const mem = ensure(kern, L.end);
+  if (accumulate) mem.set(dw, L.offC >> 2);
+  for (let b = 0; b < s.batch; b++) {
+    im2colSample(kern, L, s, x, b);
+    mem.set(dy.subarray(b * O * plane, (b + 1) * O * plane), L.offA >> 2);
+    run(kern, L, O, K, plane, false, true, accumulate || b > 0, 1);
+  }
+  dw.set(mem.subarray(L.offC >> 2, (L.offC >> 2) + O * K));
+  if (db) {
+    if (!accumulate) db.fill(0);
+    for (let b = 0; b < s.batch; b++) {
+      for (let o = 0; o < O; o++) {
+        let sum = 0;
+        const base = (b * O + o) * plane;
+        for (let i = base; i < base + plane; i++) sum += dy[i];
+        db[o] += sum;
+      }
+    }
+  }
+  return true;
 }

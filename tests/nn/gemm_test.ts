@@ -10,6 +10,8 @@
 import assert from "node:assert/strict";
 import {
   compileGemm,
+  conv2dBackwardU8,
+  conv2dForwardU8,
   gemm,
   GEMM_KC,
   GEMM_MC,
@@ -270,4 +272,77 @@ Deno.test("gemm: the LSTM's gate products on the fast path match the twin", () =
   for (const key of Object.keys(twin) as (keyof typeof twin)[]) {
     assert.ok(relErr(fast[key], twin[key]) < 1e-5, key);
   }
+});
+
+Deno.test("gemm: conv2d over u8 pixels (im2col in WebAssembly) matches the twin", () => {
+  const shapes: Conv2dShape[] = [
+    // The FF net's first layer (84×84×4, 8×8/4), and the LSTM net's (42×42×1, 3×3/2 pad 1).
+    {
+      batch: 2,
+      inChannels: 4,
+      inHeight: 84,
+      inWidth: 84,
+      outChannels: 16,
+      kernelH: 8,
+      kernelW: 8,
+      stride: 4,
+      padding: 0,
+    },
+    {
+      batch: 3,
+      inChannels: 1,
+      inHeight: 42,
+      inWidth: 42,
+      outChannels: 32,
+      kernelH: 3,
+      kernelW: 3,
+      stride: 2,
+      padding: 1,
+    },
+    {
+      batch: 2,
+      inChannels: 3,
+      inHeight: 13,
+      inWidth: 11,
+      outChannels: 7,
+      kernelH: 4,
+      kernelW: 3,
+      stride: 3,
+      padding: 2,
+    },
+  ];
+  for (const s of shapes) {
+    const OH = Math.floor((s.inHeight + 2 * s.padding - s.kernelH) / s.stride) + 1;
+    const OW = Math.floor((s.inWidth + 2 * s.padding - s.kernelW) / s.stride) + 1;
+    const nx = s.batch * s.inChannels * s.inHeight * s.inWidth;
+    const x = Uint8Array.from(rand(nx, 1), (v) => Math.floor((v + 0.5) * 256));
+    const w = rand(s.outChannels * s.inChannels * s.kernelH * s.kernelW, 2);
+    const bias = rand(s.outChannels, 3);
+    const ny = s.batch * s.outChannels * OH * OW;
+    const y1 = new Float32Array(ny), y2 = new Float32Array(ny);
+    conv2dForward(s, x, w, bias, y1);
+    assert.ok(conv2dForwardU8(s, x, w, bias, y2), "the fast path takes it");
+    assert.ok(relErr(y2, y1) < 1e-5, `forward ${JSON.stringify(s)}`);
+    const dy = rand(ny, 4);
+    for (const accumulate of [false, true]) {
+      const g1 = { dw: rand(w.length, 5), db: rand(s.outChannels, 6) };
+      const g2 = { dw: g1.dw.slice(), db: g1.db.slice() };
+      conv2dBackward(s, { x, w, dy, ...g1, accumulate });
+      assert.ok(conv2dBackwardU8(s, { x, w, dy, ...g2, accumulate }));
+      assert.ok(relErr(g2.dw, g1.dw) < 1e-5, `dw accumulate=${accumulate}`);
+      assert.ok(relErr(g2.db, g1.db) < 1e-5, `db accumulate=${accumulate}`);
+    }
+  }
+  // What it cannot take it leaves to the twin: a forced twin, float64 weights.
+  const s = shapes[2];
+  const x = new Uint8Array(2 * 3 * 13 * 11);
+  const y = new Float32Array(2 * 7 * 5 * 5);
+  setGemmBackend("ts");
+  try {
+    assert.equal(conv2dForwardU8(s, x, rand(7 * 3 * 12, 1), null, y), false);
+  } finally {
+    setGemmBackend(undefined);
+  }
+  assert.equal(conv2dForwardU8(s, x, new Float64Array(7 * 3 * 12), null, y), false);
+  assert.throws(() => conv2dForwardU8(s, x, rand(5, 1), null, y), /conv2d.forward: w has 5/);
 });
