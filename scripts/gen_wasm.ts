@@ -151,7 +151,7 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
     (param $KH i32) (param $KW i32) (param $S i32) (param $P i32) (param $OH i32) (param $OW i32)
     (param $dst i32) (param $scale f32)
     (local $c i32) (local $kh i32) (local $kw i32) (local $oh i32) (local $ow i32) (local $ih i32)
-    (local $iw i32) (local $row i32) (local $src i32)
+    (local $iw i32) (local $row i32) (local $src i32) (local $s2 i32) (local $s3 i32) (local $s4 i32)
     (local.set $c (i32.const 0))
     (loop $cs
       (local.set $kh (i32.const 0))
@@ -164,7 +164,32 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
             (local.set $row (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W))))
             (local.set $iw (i32.sub (local.get $kw) (local.get $P)))
             (local.set $ow (local.get $OW))
-            (if (i32.lt_u (local.get $ih) (local.get $H))
+            (if (i32.and (i32.lt_u (local.get $ih) (local.get $H))
+                (i32.and (i32.ge_s (local.get $iw) (i32.const 0))
+                  (i32.lt_s (i32.add (local.get $iw) (i32.mul (i32.sub (local.get $OW) (i32.const 1)) (local.get $S))) (local.get $W))))
+              (then
+                ;; The whole row reads inside the frame: no checks, four pixels a turn.
+                (local.set $src (i32.add (local.get $row) (local.get $iw)))
+                (local.set $s2 (i32.shl (local.get $S) (i32.const 1)))
+                (local.set $s3 (i32.add (local.get $s2) (local.get $S)))
+                (local.set $s4 (i32.shl (local.get $S) (i32.const 2)))
+                (block $done4 (loop $four
+                  (br_if $done4 (i32.lt_u (local.get $ow) (i32.const 4)))
+                  (f32.store offset=0 (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (local.get $src))) (local.get $scale)))
+                  (f32.store offset=4 (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $S)))) (local.get $scale)))
+                  (f32.store offset=8 (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $s2)))) (local.get $scale)))
+                  (f32.store offset=12 (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $s3)))) (local.get $scale)))
+                  (local.set $src (i32.add (local.get $src) (local.get $s4)))
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                  (local.set $ow (i32.sub (local.get $ow) (i32.const 4)))
+                  (br $four)))
+                (if (local.get $ow) (then (loop $rest
+                  (f32.store (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (local.get $src))) (local.get $scale)))
+                  (local.set $src (i32.add (local.get $src) (local.get $S)))
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+                  (local.set $ow (i32.sub (local.get $ow) (i32.const 1)))
+                  (br_if $rest (local.get $ow))))))
+              (else (if (i32.lt_u (local.get $ih) (local.get $H))
               (then
                 (loop $ows
                   (f32.store (local.get $dst)
@@ -177,7 +202,7 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
                   (br_if $ows (local.get $ow))))
               (else
                 (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $OW) (i32.const 2)))
-                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $OW) (i32.const 2))))))
+                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $OW) (i32.const 2))))))))
             (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
             (br_if $ohs (i32.lt_u (local.get $oh) (local.get $OH))))
           (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
