@@ -2,12 +2,17 @@
  * The CPU fast path under the twins: {@link gemm}, a drop-in for the twin {@link matmul}
  * (same arguments, same result up to f32 rounding) that runs a WebAssembly SIMD kernel.
  *
- * The kernel (`scripts/gen_wasm.ts`, embedded in `wasm/gemm_wasm.ts`) packs A into panels of
- * 4 rows and B into panels of 8 columns, k in blocks of {@link GEMM_KC}, and holds a 4×8
- * tile of C in eight f32x4 registers: about ten times the scalar TypeScript loop on the same
- * core. The module using `f32x4.relaxed_madd` runs where `WebAssembly.validate` accepts it,
- * the plain SIMD one otherwise, and the twin where neither compiles (reported once, with the
- * reason, through `console.warn`).
+ * The kernel (`scripts/gen_wasm.ts`, embedded in `wasm/gemm_wasm.ts`) reads A in place (four
+ * rows at a time), packs B into panels of 8 columns, k in blocks of {@link GEMM_KC}, and holds
+ * a 4×8 tile of C in eight f32x4 registers: about ten times the scalar TypeScript loop on the
+ * same core. When m < n it computes Cᵀ = op(B)ᵀ·op(A)ᵀ with a transposed store, so that the
+ * smaller operand is the packed one. The module using `f32x4.relaxed_madd` runs where
+ * `WebAssembly.validate` accepts it, the plain SIMD one otherwise, and the twin where neither
+ * compiles (reported once, with the reason, through `console.warn`).
+ *
+ * {@link conv2dForwardU8} and {@link conv2dBackwardU8} are the first layer of the pixel nets
+ * on the same module: each u8 frame is copied in and its patches (im2col) written by the
+ * module next to the GEMM, instead of by the TypeScript loop and copied.
  *
  * Data is copied into the module's memory and C back out: a copy is a memcpy, a small part
  * of a product's time once it is worth the kernel ({@link GEMM_MIN_WORK}); below that, and
@@ -31,15 +36,15 @@ import {
 /** Which code runs a {@link gemm}: the relaxed-SIMD kernel, the plain-SIMD one, or the twin. */
 export type GemmBackend = "wasm-relaxed-simd" | "wasm-simd" | "ts";
 
-/** Depth of a k block: packed panels of A (4×KC) and B (KC×8) stay in the L1 cache. */
+/** Depth of a k block: a 4×KC strip of A and a packed KC×8 panel of B stay in the L1 cache. */
 export const GEMM_KC = 256;
 
 /** Rows of A per kernel call: a block of MC×KC floats (128 KiB) stays in the L2 cache. */
 export const GEMM_MC = 128;
 
 /**
- * Products with fewer multiply-adds m·n·k than this run on the twin: below it the copies
- * and the call cost more than the kernel saves.
+ * Products with fewer multiply-adds m·n·k than this run on the twin (16³: a few microseconds
+ * either way, where the copies and calls are most of the fast path's time).
  */
 export const GEMM_MIN_WORK = 4096;
 
