@@ -100,6 +100,8 @@ const SHAPES: [number, number, number][] = [
   [33, 256, 2 * GEMM_KC + 1],
   [64, 4, 17],
   [24, 40, 70],
+  [8, 16, 8],
+  [16, 8, 8],
 ];
 
 for (const [m, n, k] of SHAPES) {
