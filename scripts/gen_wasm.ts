@@ -144,74 +144,9 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
 (module
   (memory (export "memory") 1)
 
-  ;; im2col of one sample of u8 pixels: x [C, H, W] bytes at x; writes cols [C·KH·KW, OH·OW]
-  ;; f32 at dst: cols[(c·KH + kh)·KW + kw, oh·OW + ow] = scale·x[c, oh·S + kh − P, ow·S + kw − P],
-  ;; 0 where that reads padding (an index below 0 is a large unsigned one: one compare each).
-  (func (export "im2colU8") (param $x i32) (param $C i32) (param $H i32) (param $W i32)
-    (param $KH i32) (param $KW i32) (param $S i32) (param $P i32) (param $OH i32) (param $OW i32)
-    (param $dst i32) (param $scale f32)
-    (local $c i32) (local $kh i32) (local $kw i32) (local $oh i32) (local $ow i32) (local $ih i32)
-    (local $iw i32) (local $row i32) (local $src i32) (local $s2 i32) (local $s3 i32) (local $s4 i32)
-    (local.set $c (i32.const 0))
-    (loop $cs
-      (local.set $kh (i32.const 0))
-      (loop $khs
-        (local.set $kw (i32.const 0))
-        (loop $kws
-          (local.set $oh (i32.const 0))
-          (loop $ohs
-            (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $S)) (local.get $kh)) (local.get $P)))
-            (local.set $row (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W))))
-            (local.set $iw (i32.sub (local.get $kw) (local.get $P)))
-            (local.set $ow (local.get $OW))
-            (if (i32.and (i32.lt_u (local.get $ih) (local.get $H))
-                (i32.and (i32.ge_s (local.get $iw) (i32.const 0))
-                  (i32.lt_s (i32.add (local.get $iw) (i32.mul (i32.sub (local.get $OW) (i32.const 1)) (local.get $S))) (local.get $W))))
-              (then
-                ;; The whole row reads inside the frame: no checks, four pixels a turn.
-                (local.set $src (i32.add (local.get $row) (local.get $iw)))
-                (local.set $s2 (i32.shl (local.get $S) (i32.const 1)))
-                (local.set $s3 (i32.add (local.get $s2) (local.get $S)))
-                (local.set $s4 (i32.shl (local.get $S) (i32.const 2)))
-                (block $done4 (loop $four
-                  (br_if $done4 (i32.lt_u (local.get $ow) (i32.const 4)))
-                  (f32.store offset=0 (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (local.get $src))) (local.get $scale)))
-                  (f32.store offset=4 (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $S)))) (local.get $scale)))
-                  (f32.store offset=8 (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $s2)))) (local.get $scale)))
-                  (f32.store offset=12 (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $s3)))) (local.get $scale)))
-                  (local.set $src (i32.add (local.get $src) (local.get $s4)))
-                  (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-                  (local.set $ow (i32.sub (local.get $ow) (i32.const 4)))
-                  (br $four)))
-                (if (local.get $ow) (then (loop $rest
-                  (f32.store (local.get $dst) (f32.mul (f32.convert_i32_u (i32.load8_u (local.get $src))) (local.get $scale)))
-                  (local.set $src (i32.add (local.get $src) (local.get $S)))
-                  (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-                  (local.set $ow (i32.sub (local.get $ow) (i32.const 1)))
-                  (br_if $rest (local.get $ow))))))
-              (else (if (i32.lt_u (local.get $ih) (local.get $H))
-              (then
-                (loop $ows
-                  (f32.store (local.get $dst)
-                    (if (result f32) (i32.lt_u (local.get $iw) (local.get $W))
-                      (then (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $row) (local.get $iw)))) (local.get $scale)))
-                      (else (f32.const 0))))
-                  (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-                  (local.set $iw (i32.add (local.get $iw) (local.get $S)))
-                  (local.set $ow (i32.sub (local.get $ow) (i32.const 1)))
-                  (br_if $ows (local.get $ow))))
-              (else
-                (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $OW) (i32.const 2)))
-                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $OW) (i32.const 2))))))))
-            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
-            (br_if $ohs (i32.lt_u (local.get $oh) (local.get $OH))))
-          (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
-          (br_if $kws (i32.lt_u (local.get $kw) (local.get $KW))))
-        (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
-        (br_if $khs (i32.lt_u (local.get $kh) (local.get $KH))))
-      (local.set $c (i32.add (local.get $c) (i32.const 1)))
-      (br_if $cs (i32.lt_u (local.get $c) (local.get $C)))))
-
+${patchWat("u8")}
+${patchWat("f32")}
+${patchWat("col2im")}
   ;; Packs rows k0..k0+kc of B (element (kk, j) at b + 4·(kk·rs + j·cs)) into ceil(n/${nr})
   ;; panels of kc×${nr} floats at dst.
   (func (export "packB") (param $b i32) (param $rs i32) (param $cs i32) (param $k0 i32)
@@ -303,6 +238,103 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
       (local.set $j0 (i32.add (local.get $j0) (i32.const ${nr})))
       (br_if $jpanels (i32.lt_u (local.get $j0) (local.get $n)))))
 )
+`;
+}
+
+/**
+ * The WAT of a patch walk over one sample x [C, H, W]: `u8` and `f32` are im2col (cols
+ * [C·KH·KW, OH·OW] f32 at dst = scale·x at (c, oh·S + kh − P, ow·S + kw − P), 0 where that
+ * reads padding), `col2im` its adjoint (dx at x += each cols entry read from it, f32). An
+ * index below 0 is a large unsigned one: one compare checks both bounds; rows that read inside
+ * the frame run unchecked, four pixels a turn.
+ */
+function patchWat(kind: "u8" | "f32" | "col2im"): string {
+  const es = kind === "u8" ? 1 : 4;
+  const name = { u8: "im2colU8", f32: "im2colF32", col2im: "col2imF32" }[kind];
+  const read = (addr: string) =>
+    kind === "u8"
+      ? `(f32.mul (f32.convert_i32_u (i32.load8_u ${addr})) (local.get $scale))`
+      : `(f32.mul (f32.load ${addr}) (local.get $scale))`;
+  // One element: cols at dst + off <-> x at addr.
+  const move = (addr: string, off: number) =>
+    kind === "col2im"
+      ? `(f32.store ${addr} (f32.add (f32.load ${addr}) (f32.load offset=${off} (local.get $dst))))`
+      : `(f32.store offset=${off} (local.get $dst) ${read(addr)})`;
+  const at = (k: number) =>
+    k === 0 ? "(local.get $src)" : `(i32.add (local.get $src) (local.get $s${k}))`;
+  const checked = kind === "col2im"
+    ? `(if (i32.lt_u (local.get $iw) (local.get $W))
+                    (then ${
+      move(`(i32.add (local.get $row) (i32.mul (local.get $iw) (i32.const ${es})))`, 0)
+    }))`
+    : `(f32.store (local.get $dst)
+                    (if (result f32) (i32.lt_u (local.get $iw) (local.get $W))
+                      (then ${
+      read(`(i32.add (local.get $row) (i32.mul (local.get $iw) (i32.const ${es})))`)
+    })
+                      (else (f32.const 0))))`;
+  const padRow = kind === "col2im"
+    ? ""
+    : `(memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $OW) (i32.const 2)))`;
+  return `  ;; ${name}: see patchWat in scripts/gen_wasm.ts.
+  (func (export "${name}") (param $x i32) (param $C i32) (param $H i32) (param $W i32)
+    (param $KH i32) (param $KW i32) (param $S i32) (param $P i32) (param $OH i32) (param $OW i32)
+    (param $dst i32) (param $scale f32)
+    (local $c i32) (local $kh i32) (local $kw i32) (local $oh i32) (local $ow i32) (local $ih i32)
+    (local $iw i32) (local $row i32) (local $src i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $s4 i32)
+    (local.set $s1 (i32.mul (local.get $S) (i32.const ${es})))
+    (local.set $s2 (i32.shl (local.get $s1) (i32.const 1)))
+    (local.set $s3 (i32.add (local.get $s2) (local.get $s1)))
+    (local.set $s4 (i32.shl (local.get $s1) (i32.const 2)))
+    (local.set $c (i32.const 0))
+    (loop $cs
+      (local.set $kh (i32.const 0))
+      (loop $khs
+        (local.set $kw (i32.const 0))
+        (loop $kws
+          (local.set $oh (i32.const 0))
+          (loop $ohs
+            (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $S)) (local.get $kh)) (local.get $P)))
+            (local.set $row (i32.add (local.get $x) (i32.mul (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $ih)) (local.get $W)) (i32.const ${es}))))
+            (local.set $iw (i32.sub (local.get $kw) (local.get $P)))
+            (local.set $ow (local.get $OW))
+            (if (i32.and (i32.lt_u (local.get $ih) (local.get $H))
+                (i32.and (i32.ge_s (local.get $iw) (i32.const 0))
+                  (i32.lt_s (i32.add (local.get $iw) (i32.mul (i32.sub (local.get $OW) (i32.const 1)) (local.get $S))) (local.get $W))))
+              (then
+                (local.set $src (i32.add (local.get $row) (i32.mul (local.get $iw) (i32.const ${es}))))
+                (block $done4 (loop $four
+                  (br_if $done4 (i32.lt_u (local.get $ow) (i32.const 4)))
+                  ${[0, 1, 2, 3].map((k) => move(at(k), 4 * k)).join("\n                  ")}
+                  (local.set $src (i32.add (local.get $src) (local.get $s4)))
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                  (local.set $ow (i32.sub (local.get $ow) (i32.const 4)))
+                  (br $four)))
+                (if (local.get $ow) (then (loop $rest
+                  ${move("(local.get $src)", 0)}
+                  (local.set $src (i32.add (local.get $src) (local.get $s1)))
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+                  (local.set $ow (i32.sub (local.get $ow) (i32.const 1)))
+                  (br_if $rest (local.get $ow))))))
+              (else (if (i32.lt_u (local.get $ih) (local.get $H))
+                (then
+                  (loop $ows
+                    ${checked}
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+                    (local.set $iw (i32.add (local.get $iw) (local.get $S)))
+                    (local.set $ow (i32.sub (local.get $ow) (i32.const 1)))
+                    (br_if $ows (local.get $ow))))
+                (else
+                  ${padRow}
+                  (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $OW) (i32.const 2))))))))
+            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+            (br_if $ohs (i32.lt_u (local.get $oh) (local.get $OH))))
+          (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+          (br_if $kws (i32.lt_u (local.get $kw) (local.get $KW))))
+        (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+        (br_if $khs (i32.lt_u (local.get $kh) (local.get $KH))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $cs (i32.lt_u (local.get $c) (local.get $C)))))
 `;
 }
 

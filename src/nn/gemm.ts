@@ -10,9 +10,9 @@
  * `WebAssembly.validate` accepts it, the plain SIMD one otherwise, and the twin where neither
  * compiles (reported once, with the reason, through `console.warn`).
  *
- * {@link conv2dForwardU8} and {@link conv2dBackwardU8} are the first layer of the pixel nets
- * on the same module: each u8 frame is copied in and its patches (im2col) written by the
- * module next to the GEMM, instead of by the TypeScript loop and copied.
+ * {@link conv2dForwardWasm} and {@link conv2dBackwardWasm} run the convolutions on the same
+ * module: each sample is copied in, its patches (im2col) written and its input gradient
+ * scattered back (col2im) by the module next to the GEMM, instead of by the TypeScript loops.
  *
  * Data is copied into the module's memory and C back out: a copy is a memcpy, a small part
  * of a product's time once it is worth the kernel ({@link GEMM_MIN_WORK}); below that, and
@@ -66,6 +66,8 @@ interface Kernel {
     dst: number,
     scale: number,
   ) => void;
+  readonly im2colF32: Kernel["im2colU8"];
+  readonly col2imF32: Kernel["im2colU8"];
   readonly packB: (
     b: number,
     rs: number,
@@ -106,6 +108,8 @@ function instantiate(bytes: Uint8Array<ArrayBuffer>, backend: GemmBackend): Kern
     memory: e.memory as WebAssembly.Memory,
     packB: e.packB as Kernel["packB"],
     im2colU8: e.im2colU8 as Kernel["im2colU8"],
+    im2colF32: e.im2colF32 as Kernel["im2colU8"],
+    col2imF32: e.col2imF32 as Kernel["im2colU8"],
     kernel: e.kernel as Kernel["kernel"],
   };
 }
@@ -329,12 +333,32 @@ function run(
   }
 }
 
+/** Byte offsets of a convolution's arrays in the module's memory. */
+interface ConvLayout {
+  readonly offW: number;
+  readonly offY: number;
+  readonly offCols: number;
+  readonly offDW: number;
+  readonly offDC: number;
+  readonly offPB: number;
+  readonly offX: number;
+  readonly offDX: number;
+  readonly end: number;
+}
+
 /**
- * The sizes of a u8 convolution the fast path takes, or null (the caller runs the twin): the
- * kernel compiled, float32 arrays, enough work per sample, within i32 addressing. Throws on
- * bad shapes like the twin.
+ * The plan of a convolution on the fast path, or null (the caller runs the twin): the kernel
+ * compiled, float32 arrays (or u8 pixels), enough work, within i32 addressing. Throws on bad
+ * shapes like the twin.
  */
-function convPlan(kernel: string, s: Conv2dShape, x: Uint8Array, w: Floats, y: Floats) {
+function convPlan(
+  kernel: string,
+  s: Conv2dShape,
+  x: Floats | Uint8Array,
+  w: Floats,
+  y: Floats,
+  withDx: boolean,
+) {
   const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
   const { batch: B, inChannels: C, inHeight: H, inWidth: W, outChannels: O } = s;
   const K = C * s.kernelH * s.kernelW;
@@ -342,48 +366,78 @@ function convPlan(kernel: string, s: Conv2dShape, x: Uint8Array, w: Floats, y: F
   checkShape(kernel, "w", w.length, [O, C, s.kernelH, s.kernelW]);
   checkShape(kernel, "y", y.length, [B, O, OH, OW]);
   const kern = forced === "ts" ? null : load();
-  if (!kern || !(w instanceof Float32Array) || !(y instanceof Float32Array)) return null;
-  if (O * OH * OW * K < GEMM_MIN_WORK) return null;
-  return { kern, OH, OW, K, plane: OH * OW, xBytes: C * H * W };
+  if (!kern || x instanceof Float64Array || !(w instanceof Float32Array)) return null;
+  if (!(y instanceof Float32Array)) return null;
+  const plane = OH * OW;
+  if (O * plane * K < GEMM_MIN_WORK) return null;
+  const n = C * H * W;
+  const panel = (m: number, nn: number, k: number) =>
+    4 * up(Math.min(m, nn), GEMM_NR) * Math.min(k, GEMM_KC);
+  const offW = up(GEMM_RESERVED_BYTES, 16);
+  const offY = up(offW + 4 * O * K, 16);
+  const offCols = up(offY + 4 * O * plane, 16);
+  const offDW = up(offCols + 4 * K * plane, 16);
+  const offDC = up(offDW + 4 * O * K, 16);
+  const offPB = up(offDC + (withDx ? 4 * K * plane : 0), 16);
+  const pb = Math.max(panel(O, plane, K), panel(O, K, plane), panel(K, plane, O));
+  const offX = up(offPB + pb, 16);
+  const offDX = up(offX + (x instanceof Uint8Array ? n : 4 * n), 16);
+  const end = offDX + (withDx ? 4 * n : 0);
+  if (end > 2 ** 31) return null;
+  const L: ConvLayout = { offW, offY, offCols, offDW, offDC, offPB, offX, offDX, end };
+  return { kern, L, OH, OW, K, plane, n, mem: ensure(kern, end) };
 }
 
-/** Writes sample b's patches (im2col of its u8 pixels, read as value/255) at `L.offB`. */
-function im2colSample(kern: Kernel, L: Layout, s: Conv2dShape, x: Uint8Array, b: number) {
-  const n = s.inChannels * s.inHeight * s.inWidth;
+/** A product's operands and result at these byte offsets (see {@link run}). */
+function at(offA: number, offB: number, offC: number, offPB: number): Layout {
+  return { offA, offB, offC, offPB, offX: 0, end: 0 };
+}
+
+/** Copies sample b of x in and writes its patches (im2col; u8 read as value/255) at offCols. */
+function im2colSample(
+  kern: Kernel,
+  L: ConvLayout,
+  s: Conv2dShape,
+  x: Float32Array | Uint8Array,
+  b: number,
+  n: number,
+): void {
   const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
-  u8.set(x.subarray(b * n, (b + 1) * n), L.offX);
   const { inChannels: C, inHeight: H, inWidth: W, kernelH, kernelW, stride, padding } = s;
-  kern.im2colU8(L.offX, C, H, W, kernelH, kernelW, stride, padding, OH, OW, L.offB, 1 / 255);
+  if (x instanceof Uint8Array) {
+    u8.set(x.subarray(b * n, (b + 1) * n), L.offX);
+    kern.im2colU8(L.offX, C, H, W, kernelH, kernelW, stride, padding, OH, OW, L.offCols, 1 / 255);
+  } else {
+    f32.set(x.subarray(b * n, (b + 1) * n), L.offX >> 2);
+    kern.im2colF32(L.offX, C, H, W, kernelH, kernelW, stride, padding, OH, OW, L.offCols, 1);
+  }
 }
 
 /**
- * conv2d forward over u8 pixels (read as value/255) on the fast path, im2col included: per
- * sample, the frame is copied into the module's memory, its patches written there by the
- * module's `im2colU8`, and y_b = w·cols computed by the GEMM; same contract as the twin
- * `conv2dForward` with a Uint8Array input. Returns false, writing nothing, when the fast path
- * cannot take it (the caller runs the twin).
+ * conv2d forward on the fast path, im2col included: per sample, x_b is copied into the
+ * module's memory, its patches written there by the module (`im2colU8`, `im2colF32`), and
+ * y_b = w·cols computed by the GEMM; the contract of the twin `conv2dForward` (a u8 input
+ * reads value/255). Returns false, writing nothing, when the fast path cannot take it (float64
+ * arrays, a forced twin, too little work): the caller runs the twin.
  */
-export function conv2dForwardU8(
+export function conv2dForwardWasm(
   s: Conv2dShape,
-  x: Uint8Array,
+  x: Floats | Uint8Array,
   w: Floats,
   bias: Floats | null,
   y: Floats,
 ): boolean {
-  const plan = convPlan("conv2d.forward", s, x, w, y);
-  if (!plan) return false;
-  const { kern, K, plane, xBytes } = plan;
+  const plan = convPlan("conv2d.forward", s, x, w, y, false);
+  if (!plan || x instanceof Float64Array || !(y instanceof Float32Array)) return false;
+  const { kern, L, K, plane, n, mem } = plan;
   const O = s.outChannels;
-  const L = layout(O, plane, K, xBytes);
-  if (L.end > 2 ** 31) return false;
-  const mem = ensure(kern, L.end);
-  mem.set(w, L.offA >> 2);
-  const c0 = L.offC >> 2;
+  mem.set(w, L.offW >> 2);
+  const y0 = L.offY >> 2;
   for (let b = 0; b < s.batch; b++) {
-    im2colSample(kern, L, s, x, b);
-    run(kern, L, O, plane, K, false, false, false, 1);
+    im2colSample(kern, L, s, x, b, n);
+    run(kern, at(L.offW, L.offCols, L.offY, L.offPB), O, plane, K, false, false, false, 1);
     const yb = b * O * plane;
-    y.set(mem.subarray(c0, c0 + O * plane), yb);
+    y.set(mem.subarray(y0, y0 + O * plane), yb);
     if (bias) {
       for (let o = 0; o < O; o++) {
         const bo = bias[o];
@@ -395,42 +449,59 @@ export function conv2dForwardU8(
 }
 
 /**
- * The weight and bias gradients of {@link conv2dForwardU8} on the fast path: dw (+)= Σ_b
- * dy_b·cols_bᵀ, accumulated in the module's memory over the batch, db (+)= Σ dy. (A u8 input
- * has no dx.) Returns false, writing nothing, when the fast path cannot take it.
+ * The gradients of {@link conv2dForwardWasm} on the fast path, the contract of the twin
+ * `conv2dBackward`: dw (+)= Σ_b dy_b·cols_bᵀ (summed over the batch in the module's memory),
+ * dx (+)= col2im(wᵀ·dy_b) (the scatter in the module too: `col2imF32`), db (+)= Σ dy. Returns
+ * false, writing nothing, when the fast path cannot take it (a u8 input asked for dx among
+ * them: the twin throws the error).
  */
-export function conv2dBackwardU8(
+export function conv2dBackwardWasm(
   s: Conv2dShape,
   args: {
-    x: Uint8Array;
+    x: Floats | Uint8Array;
     w: Floats;
     dy: Floats;
-    dw: Floats;
+    dx?: Floats | null;
+    dw?: Floats | null;
     db?: Floats | null;
     accumulate?: boolean;
   },
 ): boolean {
-  const { x, w, dy, dw, db, accumulate = false } = args;
-  const plan = convPlan("conv2d.backward", s, x, w, dy);
-  if (!plan || !(dy instanceof Float32Array) || !(dw instanceof Float32Array)) return false;
-  checkShape("conv2d.backward", "dw", dw.length, [w.length]);
-  if (db) checkShape("conv2d.backward", "db", db.length, [s.outChannels]);
-  const { kern, K, plane, xBytes } = plan;
-  const O = s.outChannels;
-  // dw [O, K] = dy_b [O, plane] · (cols_b [K, plane])ᵀ, summed over b in place.
-  const L = layout(O, K, plane, xBytes);
-  if (L.end > 2 ** 31) return false;
-  const mem = ensure(kern, L.end);
-  if (accumulate) mem.set(dw, L.offC >> 2);
-  for (let b = 0; b < s.batch; b++) {
-    im2colSample(kern, L, s, x, b);
-    mem.set(dy.subarray(b * O * plane, (b + 1) * O * plane), L.offA >> 2);
-    run(kern, L, O, K, plane, false, true, accumulate || b > 0, 1);
+  const { x, w, dy, dx, dw, db, accumulate = false } = args;
+  if (dx && (x instanceof Uint8Array || !(dx instanceof Float32Array))) return false;
+  if (dw && !(dw instanceof Float32Array)) return false;
+  const plan = convPlan("conv2d.backward", s, x, w, dy, Boolean(dx));
+  if (!plan || x instanceof Float64Array || !(dy instanceof Float32Array)) return false;
+  const { kern, L, OH, OW, K, plane, n, mem } = plan;
+  const { batch: B, outChannels: O, inChannels: C, inHeight: H, inWidth: W } = s;
+  if (dx) checkShape("conv2d.backward", "dx", dx.length, [B, C, H, W]);
+  if (dw) checkShape("conv2d.backward", "dw", dw.length, [w.length]);
+  if (db) checkShape("conv2d.backward", "db", db.length, [O]);
+  if (dw && accumulate) mem.set(dw, L.offDW >> 2);
+  if (dx) mem.set(w, L.offW >> 2);
+  const dx0 = L.offDX >> 2;
+  for (let b = 0; b < B; b++) {
+    mem.set(dy.subarray(b * O * plane, (b + 1) * O * plane), L.offY >> 2);
+    if (dw) {
+      // dw [O, K] = dy_b [O, plane] · (cols_b [K, plane])ᵀ, summed over b in place.
+      im2colSample(kern, L, s, x as Float32Array | Uint8Array, b, n);
+      const over = !accumulate && b === 0;
+      run(kern, at(L.offY, L.offCols, L.offDW, L.offPB), O, K, plane, false, true, !over, 1);
+    }
+    if (dx) {
+      // dcols [K, plane] = wᵀ [K, O] · dy_b [O, plane], scattered onto dx_b.
+      run(kern, at(L.offW, L.offY, L.offDC, L.offPB), K, plane, O, true, false, false, 1);
+      if (accumulate) mem.set(dx.subarray(b * n, (b + 1) * n), dx0);
+      else mem.fill(0, dx0, dx0 + n);
+      const { kernelH, kernelW, stride, padding } = s;
+      kern.col2imF32(L.offDX, C, H, W, kernelH, kernelW, stride, padding, OH, OW, L.offDC, 1);
+      dx.set(mem.subarray(dx0, dx0 + n), b * n);
+    }
   }
-  dw.set(mem.subarray(L.offC >> 2, (L.offC >> 2) + O * K));
+  if (dw) dw.set(mem.subarray(L.offDW >> 2, (L.offDW >> 2) + O * K));
   if (db) {
     if (!accumulate) db.fill(0);
-    for (let b = 0; b < s.batch; b++) {
+    for (let b = 0; b < B; b++) {
       for (let o = 0; o < O; o++) {
         let sum = 0;
         const base = (b * O + o) * plane;

@@ -10,16 +10,16 @@
  *
  * Every matrix product (linear layers, the convolutions' im2col GEMMs, the LSTM's gate
  * products) runs on `gemm` (`gemm.ts`): the WebAssembly SIMD fast path where the engine has
- * it, the twin `matmul` otherwise; a convolution over u8 pixels (the first layer of the pixel
- * nets) also builds its patches in WebAssembly (`conv2dForwardU8`, `conv2dBackwardU8`). The
- * layer twins stay the reference.
+ * it, the twin `matmul` otherwise; the convolutions also build their patches and scatter
+ * their input gradients there (`conv2dForwardWasm`, `conv2dBackwardWasm`). The layer twins
+ * stay the reference.
  *
  * @module
  */
 
 import { activationBackward, activationForward } from "./activations.ts";
 import { conv2dBackward, conv2dForward, type Conv2dShape } from "./conv2d.ts";
-import { conv2dBackwardU8, conv2dForwardU8, gemm } from "./gemm.ts";
+import { conv2dBackwardWasm, conv2dForwardWasm, gemm } from "./gemm.ts";
 import { linearBackward, linearForward } from "./linear.ts";
 import {
   createLstmCache,
@@ -175,7 +175,7 @@ export function netForward(
     const b = params[`layer${layer.index}.bias`];
     if (layer.kind === "conv2d") {
       const cs = convShape(layer, B);
-      if (!(x instanceof Uint8Array && conv2dForwardU8(cs, x, w, b, y))) {
+      if (!conv2dForwardWasm(cs, x, w, b, y)) {
         conv2dForward(cs, x, w, b, y, gemm);
       }
     } else if (layer.kind === "linear") {
@@ -274,7 +274,7 @@ export function netBackward(
     const db = grads[`layer${i}.bias`];
     if (layer.kind === "conv2d") {
       const cs = convShape(layer, B);
-      if (!(x instanceof Uint8Array && !dx && dw && conv2dBackwardU8(cs, { x, w, dy, dw, db }))) {
+      if (!conv2dBackwardWasm(cs, { x, w, dy, dx, dw, db })) {
         conv2dBackward(cs, { x, w, dy, dx, dw, db, matmul: gemm });
       }
     } else if (layer.kind === "linear") {

@@ -10,8 +10,8 @@
 import assert from "node:assert/strict";
 import {
   compileGemm,
-  conv2dBackwardU8,
-  conv2dForwardU8,
+  conv2dBackwardWasm,
+  conv2dForwardWasm,
   gemm,
   GEMM_KC,
   GEMM_MC,
@@ -323,14 +323,14 @@ Deno.test("gemm: conv2d over u8 pixels (im2col in WebAssembly) matches the twin"
     const ny = s.batch * s.outChannels * OH * OW;
     const y1 = new Float32Array(ny), y2 = new Float32Array(ny);
     conv2dForward(s, x, w, bias, y1);
-    assert.ok(conv2dForwardU8(s, x, w, bias, y2), "the fast path takes it");
+    assert.ok(conv2dForwardWasm(s, x, w, bias, y2), "the fast path takes it");
     assert.ok(relErr(y2, y1) < 1e-5, `forward ${JSON.stringify(s)}`);
     const dy = rand(ny, 4);
     for (const accumulate of [false, true]) {
       const g1 = { dw: rand(w.length, 5), db: rand(s.outChannels, 6) };
       const g2 = { dw: g1.dw.slice(), db: g1.db.slice() };
       conv2dBackward(s, { x, w, dy, ...g1, accumulate });
-      assert.ok(conv2dBackwardU8(s, { x, w, dy, ...g2, accumulate }));
+      assert.ok(conv2dBackwardWasm(s, { x, w, dy, ...g2, accumulate }));
       assert.ok(relErr(g2.dw, g1.dw) < 1e-5, `dw accumulate=${accumulate}`);
       assert.ok(relErr(g2.db, g1.db) < 1e-5, `db accumulate=${accumulate}`);
     }
@@ -341,10 +341,83 @@ Deno.test("gemm: conv2d over u8 pixels (im2col in WebAssembly) matches the twin"
   const y = new Float32Array(2 * 7 * 5 * 5);
   setGemmBackend("ts");
   try {
-    assert.equal(conv2dForwardU8(s, x, rand(7 * 3 * 12, 1), null, y), false);
+    assert.equal(conv2dForwardWasm(s, x, rand(7 * 3 * 12, 1), null, y), false);
   } finally {
     setGemmBackend(undefined);
   }
-  assert.equal(conv2dForwardU8(s, x, new Float64Array(7 * 3 * 12), null, y), false);
-  assert.throws(() => conv2dForwardU8(s, x, rand(5, 1), null, y), /conv2d.forward: w has 5/);
+  assert.equal(conv2dForwardWasm(s, x, new Float64Array(7 * 3 * 12), null, y), false);
+  assert.throws(() => conv2dForwardWasm(s, x, rand(5, 1), null, y), /conv2d.forward: w has 5/);
+});
+
+Deno.test("gemm: conv2d over floats (im2col and col2im in WebAssembly) matches the twin", () => {
+  const shapes: Conv2dShape[] = [
+    // The FF net's second layer, the LSTM net's later ones, an odd one.
+    {
+      batch: 3,
+      inChannels: 16,
+      inHeight: 20,
+      inWidth: 20,
+      outChannels: 32,
+      kernelH: 4,
+      kernelW: 4,
+      stride: 2,
+      padding: 0,
+    },
+    {
+      batch: 4,
+      inChannels: 32,
+      inHeight: 11,
+      inWidth: 11,
+      outChannels: 32,
+      kernelH: 3,
+      kernelW: 3,
+      stride: 2,
+      padding: 1,
+    },
+    {
+      batch: 2,
+      inChannels: 3,
+      inHeight: 9,
+      inWidth: 14,
+      outChannels: 5,
+      kernelH: 3,
+      kernelW: 5,
+      stride: 1,
+      padding: 2,
+    },
+  ];
+  for (const s of shapes) {
+    const OH = Math.floor((s.inHeight + 2 * s.padding - s.kernelH) / s.stride) + 1;
+    const OW = Math.floor((s.inWidth + 2 * s.padding - s.kernelW) / s.stride) + 1;
+    const nx = s.batch * s.inChannels * s.inHeight * s.inWidth;
+    const x = rand(nx, 11);
+    const w = rand(s.outChannels * s.inChannels * s.kernelH * s.kernelW, 12);
+    const bias = rand(s.outChannels, 13);
+    const ny = s.batch * s.outChannels * OH * OW;
+    const y1 = new Float32Array(ny), y2 = new Float32Array(ny);
+    conv2dForward(s, x, w, bias, y1);
+    assert.ok(conv2dForwardWasm(s, x, w, bias, y2), "the fast path takes it");
+    assert.ok(relErr(y2, y1) < 1e-5, `forward ${JSON.stringify(s)}`);
+    const dy = rand(ny, 14);
+    for (const accumulate of [false, true]) {
+      const g1 = { dx: rand(nx, 15), dw: rand(w.length, 16), db: rand(s.outChannels, 17) };
+      const g2 = { dx: g1.dx.slice(), dw: g1.dw.slice(), db: g1.db.slice() };
+      conv2dBackward(s, { x, w, dy, ...g1, accumulate });
+      assert.ok(conv2dBackwardWasm(s, { x, w, dy, ...g2, accumulate }));
+      for (const key of ["dx", "dw", "db"] as const) {
+        assert.ok(relErr(g2[key], g1[key]) < 1e-5, `${key} accumulate=${accumulate}`);
+      }
+    }
+    // dx alone, dw alone.
+    const dxOnly = new Float32Array(nx), dxRef = new Float32Array(nx);
+    conv2dBackward(s, { x, w, dy, dx: dxRef });
+    assert.ok(conv2dBackwardWasm(s, { x, w, dy, dx: dxOnly }));
+    assert.ok(relErr(dxOnly, dxRef) < 1e-5);
+  }
+  // A u8 input asked for dx is the twin's to refuse.
+  const s = shapes[2];
+  const x8 = new Uint8Array(2 * 3 * 9 * 14);
+  const dy = new Float32Array(2 * 5 * 11 * 14);
+  const w = rand(5 * 3 * 15, 1);
+  assert.equal(conv2dBackwardWasm(s, { x: x8, w, dy, dx: new Float32Array(x8.length) }), false);
 });
