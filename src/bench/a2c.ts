@@ -1,7 +1,8 @@
 /**
  * A2C end to end: env-steps per second of whole training iterations (rollout of T steps of N
  * envs, GAE, forward + backward on the T·N batch, optimizer step) on the GPU and on the CPU
- * twins, for the same config. Run: `deno task bench a2c`.
+ * twins (on the WebAssembly GEMM, and forced onto the TypeScript matmul: rows "… (TS twin)"),
+ * for the same config. Run: `deno task bench a2c`.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { type A2cConfig, resolveA2cConfig } from "../algos/a2c/config.ts";
 import { makeA2cCpu } from "../algos/a2c/cpu.ts";
 import { makeA2cGpu } from "../algos/a2c/gpu.ts";
 import { ENV_NAMES } from "../envs/registry.ts";
+import { setGemmBackend } from "../nn/gemm.ts";
 import type { BenchRow } from "./row.ts";
 
 /** One end-to-end case: an env, its net and a number of envs N. */
@@ -62,9 +64,18 @@ export async function benchA2c(
     const shape = `N=${c.numEnvs} T=5`;
     const unit = "env-steps/s";
     if (opts.cpu) {
-      const runner = makeA2cCpu(config);
-      const value = await stepsPerSecond(runner, config, Math.max(1, iterations >> 2));
-      rows.push({ group: "a2c", name, backend: "cpu", shape, value, unit });
+      // The CPU backend on its WebAssembly fast path, then forced onto the TypeScript twin.
+      for (const twin of [false, true]) {
+        if (twin) setGemmBackend("ts");
+        try {
+          const runner = makeA2cCpu(config);
+          const value = await stepsPerSecond(runner, config, Math.max(1, iterations >> 2));
+          const label = twin ? `${name} (TS twin)` : name;
+          rows.push({ group: "a2c", name: label, backend: "cpu", shape, value, unit });
+        } finally {
+          setGemmBackend(undefined);
+        }
+      }
     }
     if (opts.gpu) {
       const runner = await makeA2cGpu(config, opts.gpu);

@@ -32,6 +32,7 @@ import {
 } from "../nn/net_cpu.ts";
 import { type GpuRecurrence, recordNetBackward, recordNetForward } from "../nn/net_gpu.ts";
 import { makeOptimizerState, optimizerStep } from "../nn/optim.ts";
+import { setGemmBackend } from "../nn/gemm.ts";
 import { recordOptimizerStep } from "../nn/optim_gpu.ts";
 import { initParams, makeLayout } from "../nn/params.ts";
 import type { BenchRow } from "./row.ts";
@@ -124,7 +125,26 @@ async function gpuSamplesPerSecond(gpu: Gpu, net: NetSpec, B: number, repeats: n
   return B / ((timing.gpuMs ?? timing.wallMs) / 1000);
 }
 
-function cpuSamplesPerSecond(net: NetSpec, B: number, repeats: number) {
+/**
+ * Samples/s of the CPU learner step (forward, loss, backward, RMSProp) of `net` at batch `B`,
+ * timed for about `seconds` after a warm-up step; `twin` forces the TypeScript matmul
+ * instead of the WebAssembly fast path.
+ */
+export function cpuLearnerSamplesPerSecond(
+  net: NetSpec,
+  B: number,
+  seconds: number,
+  twin = false,
+): number {
+  if (twin) setGemmBackend("ts");
+  try {
+    return cpuSamplesPerSecond(net, B, seconds);
+  } finally {
+    if (twin) setGemmBackend(undefined);
+  }
+}
+
+function cpuSamplesPerSecond(net: NetSpec, B: number, seconds: number) {
   const layout = makeLayout(paramSpecs(net));
   const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
   const params = initParams(layout, 1);
@@ -153,30 +173,48 @@ function cpuSamplesPerSecond(net: NetSpec, B: number, repeats: number) {
     optimizerStep(OPTIMIZER, state, params, grads);
   };
   step(); // warm-up
+  step();
+  let repeats = 0;
   const t0 = performance.now();
-  for (let r = 0; r < repeats; r++) step();
+  do {
+    step();
+    repeats++;
+  } while (performance.now() - t0 < seconds * 1000);
   return (B * repeats) / ((performance.now() - t0) / 1000);
 }
 
 /**
  * Measures learner samples/s for each net in {@link LEARNER_NETS}: on the GPU at every batch
- * in `gpuBatches` (when `gpu` is given) and on the CPU at `cpuBatch`.
+ * in `gpuBatches` (when `gpu` is given) and on the CPU at each of `cpuBatches` (a recurrent
+ * net: those divisible by its T), with the WebAssembly fast path (rows named after the net)
+ * and on the TypeScript twin (rows named "… (TS twin)"), ~`cpuSeconds` each (default 1).
  */
 export async function benchLearner(
-  opts: { gpu?: Gpu; gpuBatches: number[]; cpuBatch: number; repeats: number },
+  opts: {
+    gpu?: Gpu;
+    gpuBatches: number[];
+    cpuBatches: number[];
+    repeats: number;
+    cpuSeconds?: number;
+  },
 ): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const seconds = opts.cpuSeconds ?? 1;
   for (const [name, net] of Object.entries(LEARNER_NETS)) {
     const unit = "samples/s";
-    const cpu = cpuSamplesPerSecond(net, opts.cpuBatch, Math.max(1, opts.repeats >> 1));
-    rows.push({
-      group: "learner",
-      name,
-      backend: "cpu",
-      shape: `B=${opts.cpuBatch}`,
-      value: cpu,
-      unit,
-    });
+    for (const B of opts.cpuBatches) {
+      if (lstmLayer(net) && B % LSTM_T) continue;
+      for (const twin of [false, true]) {
+        rows.push({
+          group: "learner",
+          name: twin ? `${name} (TS twin)` : name,
+          backend: "cpu",
+          shape: `B=${B}`,
+          value: cpuLearnerSamplesPerSecond(net, B, seconds, twin),
+          unit,
+        });
+      }
+    }
     if (!opts.gpu) continue;
     for (const B of opts.gpuBatches) {
       const value = await gpuSamplesPerSecond(opts.gpu, net, B, opts.repeats);

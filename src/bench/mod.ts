@@ -10,6 +10,7 @@
 export * from "./row.ts";
 export * from "./run.ts";
 export * from "./matmul.ts";
+export * from "./gemm.ts";
 export * from "./learner.ts";
 export * from "./envs.ts";
 export * from "./a2c.ts";

@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: the same work on every available backend — matmul GFLOP/s (the linear
- * layer's kernel), learner samples/s (forward + backward + RMSProp), env-steps/s of the
+ * layer's kernel), the CPU fast path's GEMM against the TypeScript loop, learner samples/s (forward + backward + RMSProp), env-steps/s of the
  * environments, A2C end to end, and the asynchronous methods' scaling over CPU workers (A3C,
  * W = 1, 2, 4, … up to the cores) — printed as a markdown table with the GPU/CPU ratio per
  * row and written to `bench/results/<adapter>.json`. Sizes are large on a hardware GPU and
@@ -15,12 +15,22 @@ import { benchA2c } from "./a2c.ts";
 import { benchA3c, workerCounts } from "./a3c.ts";
 import { benchEnvs, benchPongKernels } from "./envs.ts";
 import { benchLearner } from "./learner.ts";
+import { benchGemm } from "./gemm.ts";
 import { benchMatmul } from "./matmul.ts";
 import type { BenchRow } from "./row.ts";
 import { benchScore } from "./score.ts";
 
 /** Benchmark groups, in the order they run. */
-export const BENCH_GROUPS = ["matmul", "learner", "envs", "pong", "a2c", "a3c", "score"] as const;
+export const BENCH_GROUPS = [
+  "matmul",
+  "gemm",
+  "learner",
+  "envs",
+  "pong",
+  "a2c",
+  "a3c",
+  "score",
+] as const;
 
 /** Groups run when none are named: all but "score" (time to score trains Pong: an hour). */
 export const BENCH_DEFAULT_GROUPS: readonly string[] = BENCH_GROUPS.filter((g) => g !== "score");
@@ -160,11 +170,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           cpuSizes: [128, 256],
         }),
     ],
+    ["gemm", () => Promise.resolve(benchGemm())],
     ["learner", () =>
       benchLearner({
         gpu,
         gpuBatches: big ? [32, 1024, 8192] : [32],
-        cpuBatch: 32,
+        cpuBatches: [5, 32, 80],
         repeats: big ? 20 : 3,
       })],
     ["envs", () =>

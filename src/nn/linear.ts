@@ -24,6 +24,21 @@ export interface MatmulOptions {
   alpha?: number;
 }
 
+/**
+ * A matrix product with the contract of {@link matmul}. The layers take one as an optional
+ * last argument (default: the twin {@link matmul}); the CPU backend passes the WebAssembly
+ * fast path `gemm` of `gemm.ts`.
+ */
+export type MatmulFn = (
+  a: Floats,
+  b: Floats,
+  c: Floats,
+  m: number,
+  n: number,
+  k: number,
+  opts?: MatmulOptions,
+) => void;
+
 /** Throws a RangeError naming the kernel unless m, n, k are positive integers. */
 export function checkMatmulDims(kernel: string, m: number, n: number, k: number): void {
   checkPositiveInt(kernel, "m", m);
@@ -149,7 +164,7 @@ export function columnSum(
 /**
  * Linear layer forward: y[batch, out] = x[batch, in]·wᵀ + b.
  * x: `[batch, inFeatures]`, w: `[outFeatures, inFeatures]`, b: `[outFeatures]` or null,
- * y: `[batch, outFeatures]`.
+ * y: `[batch, outFeatures]`. `mm` computes the product (default the twin {@link matmul}).
  */
 export function linearForward(
   x: Floats,
@@ -159,9 +174,10 @@ export function linearForward(
   batch: number,
   inFeatures: number,
   outFeatures: number,
+  mm: MatmulFn = matmul,
 ): void {
   checkLinearShapes("linear.forward", batch, inFeatures, outFeatures, { x, w, b, y });
-  matmul(x, w, y, batch, outFeatures, inFeatures, { transB: true });
+  mm(x, w, y, batch, outFeatures, inFeatures, { transB: true });
   if (b) {
     for (let r = 0; r < batch; r++) {
       const row = r * outFeatures;
@@ -192,6 +208,8 @@ export interface LinearBackwardArgs {
   outFeatures: number;
   /** Add into dx, dw, db instead of overwriting them. Default false. */
   accumulate?: boolean;
+  /** The matrix product to use (default the twin {@link matmul}). */
+  matmul?: MatmulFn;
 }
 
 /**
@@ -200,9 +218,10 @@ export interface LinearBackwardArgs {
  */
 export function linearBackward(args: LinearBackwardArgs): void {
   const { x, w, dy, dx, dw, db, batch, inFeatures, outFeatures, accumulate = false } = args;
+  const mm = args.matmul ?? matmul;
   checkLinearShapes("linear.backward", batch, inFeatures, outFeatures, { x, w, dy, dx, dw, db });
-  if (dx) matmul(dy, w, dx, batch, inFeatures, outFeatures, { accumulate });
-  if (dw) matmul(dy, x, dw, outFeatures, inFeatures, batch, { transA: true, accumulate });
+  if (dx) mm(dy, w, dx, batch, inFeatures, outFeatures, { accumulate });
+  if (dw) mm(dy, x, dw, outFeatures, inFeatures, batch, { transA: true, accumulate });
   if (db) columnSum(dy, db, batch, outFeatures, accumulate);
 }
 

@@ -44,7 +44,7 @@
  */
 
 import { checkPositiveInt, checkShape, type Floats } from "./types.ts";
-import { linearBackward, linearForward, matmul } from "./linear.ts";
+import { linearBackward, linearForward, matmul, type MatmulFn } from "./linear.ts";
 
 /** LSTM weights. Shapes: wIh [4H, I], wHh [4H, H], b [4H]; gate rows in order i, f, g, o. */
 export interface LstmParams {
@@ -180,6 +180,8 @@ export interface LstmBackwardExtras {
   readonly dc0?: Floats;
   /** Output: d loss / d gate pre-activations, [T, B, 4H]. */
   readonly dGates?: Floats;
+  /** The matrix product of the gate products (default the twin {@link matmul}). */
+  readonly matmul?: MatmulFn;
 }
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
@@ -382,7 +384,8 @@ function checkCache(kernel: string, cache: LstmCache, T: number, B: number, H: n
 /**
  * Forward over a T-step sequence (see the module doc for the plan). Writes hs [T, B, H], the
  * optional final state hT, cT [B, H], and fills `cache` (made by {@link createLstmCache} for
- * the same T, B, H) for {@link lstmSequenceBackward}.
+ * the same T, B, H) for {@link lstmSequenceBackward}. `mm` computes the gate products
+ * (default the twin {@link matmul}).
  *
  * x: [T, B, I]; starts: [T, B] reset flags; h0, c0: [B, H].
  */
@@ -398,6 +401,7 @@ export function lstmSequenceForward(
   H: number,
   cache: LstmCache,
   out: LstmSequenceOutputs,
+  mm: MatmulFn = matmul,
 ): void {
   const k = "lstm.sequenceForward";
   checkLstmDims(k, T, B, I, H);
@@ -413,10 +417,10 @@ export function lstmSequenceForward(
 
   const gStep = alloc(x, B * 4 * H);
   const hmStep = alloc(x, B * H);
-  linearForward(x, params.wIh, params.b, cache.gates, T * B, I, 4 * H);
+  linearForward(x, params.wIh, params.b, cache.gates, T * B, I, 4 * H, mm);
   lstmForwardStart(B, H, h0, c0, starts, cache, hmStep);
   for (let t = 0; t < T; t++) {
-    matmul(hmStep, params.wHh, gStep, B, 4 * H, H, { transB: true });
+    mm(hmStep, params.wHh, gStep, B, 4 * H, H, { transB: true });
     lstmForwardStep(
       t,
       T,
@@ -474,15 +478,24 @@ export function lstmSequenceBackward(
   const dhCarry = alloc(x, B * H);
   const dcCarry = alloc(x, B * H);
   const wantState = Boolean(extras.dh0 || extras.dc0);
+  const mm = extras.matmul ?? matmul;
   lstmBackwardStart(extras.dhT ?? null, extras.dcT ?? null, dhCarry, dcCarry);
   for (let t = T - 1; t >= 0; t--) {
     lstmBackwardStep(t, T, B, H, cache, starts, dhs, dhCarry, dcCarry, dG, dgStep);
-    if (t > 0 || wantState) matmul(dgStep, params.wHh, dhCarry, B, H, 4 * H);
+    if (t > 0 || wantState) mm(dgStep, params.wHh, dhCarry, B, H, 4 * H);
   }
-  const rows = { x, w: params.wIh, dy: dG, batch: T * B, inFeatures: I, outFeatures: 4 * H };
+  const rows = {
+    x,
+    w: params.wIh,
+    dy: dG,
+    batch: T * B,
+    inFeatures: I,
+    outFeatures: 4 * H,
+    matmul: mm,
+  };
   linearBackward({ ...rows, dx });
   linearBackward({ ...rows, dw: grads.dwIh, db: grads.db, accumulate: true });
-  matmul(dG, cache.hm, grads.dwHh, 4 * H, H, T * B, { transA: true, accumulate: true });
+  mm(dG, cache.hm, grads.dwHh, 4 * H, H, T * B, { transA: true, accumulate: true });
   if (wantState) {
     lstmBackwardFinish(B, H, starts, dhCarry, dcCarry, extras.dh0 ?? null, extras.dc0 ?? null);
   }

@@ -10,6 +10,7 @@ export * from "./activations.ts";
 export * from "./activations_gpu.ts";
 export * from "./linear.ts";
 export * from "./linear_gpu.ts";
+export * from "./gemm.ts";
 export * from "./lstm.ts";
 export * from "./lstm_gpu.ts";
 export * from "./model_spec.ts";

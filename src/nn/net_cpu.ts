@@ -8,11 +8,18 @@
  * take a {@link Recurrence}: the state before step 0 and the per-step reset flags. Layers
  * before the LSTM see all B rows at once; the LSTM runs T steps (truncated BPTT in backward).
  *
+ * Every matrix product (linear layers, the convolutions' im2col GEMMs, the LSTM's gate
+ * products) runs on `gemm` (`gemm.ts`): the WebAssembly SIMD fast path where the engine has
+ * it, the twin `matmul` otherwise; the convolutions also build their patches and scatter
+ * their input gradients there (`conv2dForwardWasm`, `conv2dBackwardWasm`). The layer twins
+ * stay the reference.
+ *
  * @module
  */
 
 import { activationBackward, activationForward } from "./activations.ts";
 import { conv2dBackward, conv2dForward, type Conv2dShape } from "./conv2d.ts";
+import { conv2dBackwardWasm, conv2dForwardWasm, gemm } from "./gemm.ts";
 import { linearBackward, linearForward } from "./linear.ts";
 import {
   createLstmCache,
@@ -167,9 +174,12 @@ export function netForward(
     const w = params[`layer${layer.index}.weight`];
     const b = params[`layer${layer.index}.bias`];
     if (layer.kind === "conv2d") {
-      conv2dForward(convShape(layer, B), x, w, b, y);
+      const cs = convShape(layer, B);
+      if (!conv2dForwardWasm(cs, x, w, b, y)) {
+        conv2dForward(cs, x, w, b, y, gemm);
+      }
     } else if (layer.kind === "linear") {
-      linearForward(asFloats(x), w, b, y, B, layer.inShape[0], layer.outFeatures);
+      linearForward(asFloats(x), w, b, y, B, layer.inShape[0], layer.outFeatures, gemm);
     } else {
       const p = `layer${layer.index}`;
       const T = rec!.T;
@@ -185,6 +195,7 @@ export function netForward(
         layer.hidden,
         acts.lstmCache!,
         { hs: y, hT: rec!.hT, cT: rec!.cT },
+        gemm,
       );
     }
     if (layer.kind !== "lstm") activationForward(layer.activation, y, y);
@@ -193,8 +204,9 @@ export function netForward(
   const features = asFloats(x);
   const F = layers.length ? sizeOf(layers[layers.length - 1].outShape) : sizeOf(spec.input.shape);
   const A = policyOutputs(spec.head);
-  linearForward(features, params["policy.weight"], params["policy.bias"], acts.policy, B, F, A);
-  linearForward(features, params["value.weight"], params["value.bias"], acts.value, B, F, 1);
+  const { policy, value } = acts;
+  linearForward(features, params["policy.weight"], params["policy.bias"], policy, B, F, A, gemm);
+  linearForward(features, params["value.weight"], params["value.bias"], value, B, F, 1, gemm);
 }
 
 function asFloats(x: Float32Array | Uint8Array): Float32Array {
@@ -247,6 +259,7 @@ export function netBackward(
       inFeatures: F,
       outFeatures: outF,
       accumulate: true,
+      matmul: gemm,
     });
   }
   for (let i = last; i >= 0; i--) {
@@ -260,7 +273,10 @@ export function netBackward(
     const dw = grads[`layer${i}.weight`];
     const db = grads[`layer${i}.bias`];
     if (layer.kind === "conv2d") {
-      conv2dBackward(convShape(layer, B), { x, w, dy, dx, dw, db });
+      const cs = convShape(layer, B);
+      if (!conv2dBackwardWasm(cs, { x, w, dy, dx, dw, db })) {
+        conv2dBackward(cs, { x, w, dy, dx, dw, db, matmul: gemm });
+      }
     } else if (layer.kind === "linear") {
       linearBackward({
         x: asFloats(x),
@@ -272,6 +288,7 @@ export function netBackward(
         batch: B,
         inFeatures: layer.inShape[0],
         outFeatures: layer.outFeatures,
+        matmul: gemm,
       });
     } else {
       const p = `layer${i}`;
@@ -289,6 +306,7 @@ export function netBackward(
         layer.hidden,
         { dwIh: grads[`${p}.wIh`], dwHh: grads[`${p}.wHh`], db: grads[`${p}.bias`] },
         dx ?? new Float32Array(B * I),
+        { matmul: gemm },
       );
     }
   }
