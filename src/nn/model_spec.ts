@@ -100,6 +100,19 @@ export function resolveLayers(spec: NetSpec): ResolvedLayer[] {
             `the input [${c}, ${h}, ${w}]`,
         );
       }
+      // Every input row and column must reach an output: with a stride that does not divide
+      // (size + 2·padding − kernel), the last rows and columns are silently never read (the
+      // 42×42 FF net's second conv once dropped the columns of the agent's own paddle).
+      for (const [axis, size, o] of [["rows", h, oh], ["columns", w, ow]] as const) {
+        const lastRead = (o - 1) * layer.stride - pad + layer.kernel - 1;
+        if (lastRead < size - 1) {
+          throw new RangeError(
+            `${where}: kernel ${layer.kernel} stride ${layer.stride} padding ${pad} never reads ` +
+              `input ${axis} ${lastRead + 1}..${size - 1} of [${c}, ${h}, ${w}]; padding ` +
+              `${coverPadding(size, layer.kernel, layer.stride)} reads them all`,
+          );
+        }
+      }
       const next = [layer.outChannels, oh, ow];
       out.push({ ...layer, index, inShape: shape, outShape: next });
       shape = next;
@@ -136,19 +149,36 @@ export function policyOutputs(head: HeadSpec): number {
 }
 
 /**
+ * The least zero padding with which a conv of `kernel` and `stride` reads every one of `size`
+ * inputs (the stride divides size + 2·padding − kernel).
+ */
+export function coverPadding(size: number, kernel: number, stride: number): number {
+  let p = 0;
+  while ((size + 2 * p - kernel) % stride !== 0 || size + 2 * p < kernel) p++;
+  return p;
+}
+
+/**
  * The A3C paper's feed-forward network (Mnih et al. 2016, after Mnih et al. 2013):
- * conv 16 8×8/4, conv 32 4×4/2, fc 256, all ReLU, then the policy and value heads.
+ * conv 16 8×8/4, conv 32 4×4/2, fc 256, all ReLU, then the policy and value heads. On an
+ * input other than 84×84 the convs get the least zero padding that reads every pixel
+ * ({@link coverPadding}): on 42×42, padding 1 then 0 (10×10 then 4×4 maps); without it the
+ * second conv never read the right and bottom 8 pixels, where the agent's paddle is.
  */
 export function a3cFeedForwardNet(
   input: readonly number[] = [4, 84, 84],
   actions = 6,
   dtype: "f32" | "u8" = "u8",
 ): NetSpec {
+  const side = Math.max(input[1] ?? 1, input[2] ?? 1);
+  const pad1 = coverPadding(side, 8, 4);
+  const side1 = (side + 2 * pad1 - 8) / 4 + 1;
+  const pad2 = coverPadding(side1, 4, 2);
   return {
     input: { shape: input, dtype },
     layers: [
-      { kind: "conv2d", outChannels: 16, kernel: 8, stride: 4, activation: "relu" },
-      { kind: "conv2d", outChannels: 32, kernel: 4, stride: 2, activation: "relu" },
+      { kind: "conv2d", outChannels: 16, kernel: 8, stride: 4, padding: pad1, activation: "relu" },
+      { kind: "conv2d", outChannels: 32, kernel: 4, stride: 2, padding: pad2, activation: "relu" },
       { kind: "linear", outFeatures: 256, activation: "relu" },
     ],
     head: { kind: "categorical", actions },
