@@ -37,7 +37,12 @@ function play(
  */
 function packed(cpu: PongCpu): CpuVecEnv {
   const o = cpu.obs as Uint8Array;
-  return { ...cpu, obs: new Uint32Array(o.buffer, o.byteOffset, o.length / 4) as never };
+  const f = cpu.finalObs as Uint8Array;
+  return {
+    ...cpu,
+    obs: new Uint32Array(o.buffer, o.byteOffset, o.length / 4) as never,
+    finalObs: new Uint32Array(f.buffer, f.byteOffset, f.length / 4) as never,
+  };
 }
 
 /** Moves the paddle's centre towards the ball's centre (up: 2, down: 3). */
@@ -246,5 +251,6 @@ gpuTest(
       () => Int32Array.from({ length: n }, () => rng.int(6)),
     );
     assert.equal(stats.count, n * 3);
+    assert.equal(stats.truncations, n * 3, "every game is cut by the time limit");
   },
 );

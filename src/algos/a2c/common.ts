@@ -53,6 +53,22 @@ export function netForEnv(env: EnvSpec, config: Pick<A2cConfig, "net" | "hidden"
   return spec;
 }
 
+/**
+ * Refuses a rollout longer than the env's time limit: the runners keep one final observation
+ * per env and rollout (see `docs/architecture.md`, "Truncation"), which is exact because a
+ * truncated episode lasts the whole limit, so an env truncates at most once in T ≤ limit
+ * steps.
+ */
+export function checkRolloutFitsTimeLimit(env: EnvSpec, rolloutSteps: number): void {
+  const limit = env.maxEpisodeSteps;
+  if (limit > 0 && rolloutSteps > limit) {
+    throw new RangeError(
+      `rolloutSteps: got ${rolloutSteps}, allowed at most env ${env.name}'s time limit ` +
+        `${limit} (maxEpisodeSteps): a rollout keeps one final observation per env`,
+    );
+  }
+}
+
 /** Statistics of the training iterations since the last report. */
 export interface A2cReport {
   /** Environment steps so far (all envs together). */
