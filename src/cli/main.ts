@@ -35,6 +35,8 @@ import { type CpuPolicy, randomPolicy, runEpisodes, summarize } from "./policy.t
 import { formatDuration, makeProgress } from "./progress.ts";
 import {
   appendMetrics,
+  checkResumable,
+  checkRunName,
   createRunDir,
   defaultRunName,
   type MetricsRecord,
@@ -43,6 +45,7 @@ import {
   PACKAGE_VERSION,
   readMetrics,
   readRunInfo,
+  repairMetrics,
   RUN_FILES,
   type RunInfo,
   runPath,
@@ -183,7 +186,10 @@ async function train(
     entry = getAlgo(info.algo);
     config = entry.resolve({ ...info.config, ...direct });
     resumeFrom = runPath(dir, RUN_FILES.checkpoint);
+    await checkResumable(dir);
     await entry.checkResume(config, resumeFrom); // before any GPU work
+    const repaired = await repairMetrics(dir);
+    if (repaired) io.out(`${repaired}\n`);
     records = await readMetrics(dir);
     info = {
       ...info,
@@ -194,7 +200,10 @@ async function train(
     entry = getAlgo(opts.algo);
     const fromFile = opts.config !== undefined ? await readJsonObject(opts.config) : {};
     config = entry.resolve({ ...fromFile, ...configOverrides(opts, flags), ...direct });
-    dir = runPath(opts.out, opts.name ?? defaultRunName(entry.name, config.env));
+    dir = runPath(
+      opts.out,
+      opts.name !== undefined ? checkRunName(opts.name) : defaultRunName(entry.name, config.env),
+    );
     info = {
       algo: entry.name,
       env: config.env,
@@ -204,7 +213,12 @@ async function train(
       commandLine: [...args],
       createdAt: new Date().toISOString(),
     };
-    await createRunDir(dir, info);
+    const { restarted } = await createRunDir(dir, info);
+    if (restarted) {
+      io.out(
+        `run folder ${dir} held no checkpoint (its run stopped before one): starting afresh\n`,
+      );
+    }
   }
   const before = records.at(-1); // the last line of the run's earlier sessions, if resumed
   const label = `${entry.name} ${config.env}`;

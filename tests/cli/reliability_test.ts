@@ -73,3 +73,80 @@ Deno.test("checkpoint with NaN, Inf or a negative mean square: resume, eval and 
   }
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("--name must be one folder name: '..', '', '.', 'a/b', '/abs' are refused with the rule, writing nothing", async () => {
+  const root = await Deno.makeTempDir();
+  const inner = `${root}/out`;
+  await Deno.mkdir(inner);
+  for (const name of ["..", "", ".", "a/b", `${root}/abs`, "a\\b"]) {
+    const r = await run(["train", ...TINY, "--steps", "100", "--out", inner, "--name", name]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.err, /^error: --name: got .*, allowed one folder name inside --out/, name);
+  }
+  const written = [];
+  for await (const e of Deno.readDir(root)) written.push(e.name);
+  assert.deepEqual(written, ["out"]);
+  for await (const e of Deno.readDir(inner)) assert.fail(`wrote ${e.name}`);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a run killed (SIGKILL, child process) before its first checkpoint: resume names the way out, train --name restarts it", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = `${root}/k`;
+  const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, "train", ...TINY, "--steps", "100000000", "--log-every", "1000000000"]
+      .concat(["--out", root, "--name", "k"]),
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!(await Deno.stat(`${dir}/config.json`).then(() => true, () => false))) {
+      assert.ok(Date.now() < deadline, "config.json did not appear within 60 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // training has started
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+  assert.ok(!(await Deno.stat(`${dir}/checkpoint.safetensors`).then(() => true, () => false)));
+  const resume = await run(["train", "--resume", dir, "--steps", "1000"]);
+  assert.equal(resume.code, 1);
+  assert.match(
+    resume.err,
+    new RegExp(
+      `holds no checkpoint\\.safetensors .*start it afresh with train --out ${root} --name k`,
+    ),
+  );
+  const again = await run(["train", ...TINY, "--steps", "300", "--out", root, "--name", "k"]);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /held no checkpoint \(its run stopped before one\): starting afresh/);
+  assert.ok(await Deno.stat(`${dir}/checkpoint.safetensors`));
+  // With a checkpoint, the folder is a run: a new train --name refuses and names --resume.
+  const twice = await run(["train", ...TINY, "--steps", "300", "--out", root, "--name", "k"]);
+  assert.equal(twice.code, 1);
+  assert.match(twice.err, /already holds a run; continue it with --resume/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("resume drops a torn last line of metrics.jsonl and says so; the next resume reads every line", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = `${root}/t`;
+  assert.equal(
+    (await run(["train", ...TINY, "--steps", "800", "--out", root, "--name", "t"])).code,
+    0,
+  );
+  const lines = (await Deno.readTextFile(`${dir}/metrics.jsonl`)).split("\n").length - 1;
+  await Deno.writeTextFile(`${dir}/metrics.jsonl`, '{"steps": 9', { append: true });
+  const r = await run(["train", "--resume", dir, "--steps", "1200"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`metrics\\.jsonl: dropped a torn last line ${lines + 1} `));
+  const again = await run(["train", "--resume", dir, "--steps", "1600"]);
+  assert.equal(again.code, 0, again.err);
+  const text = await Deno.readTextFile(`${dir}/metrics.jsonl`);
+  for (const line of text.trimEnd().split("\n")) JSON.parse(line); // every line whole
+  assert.equal((await readMetrics(dir)).at(-1)?.steps, 1600);
+  await Deno.remove(root, { recursive: true });
+});
