@@ -150,3 +150,105 @@ Deno.test("resume drops a torn last line of metrics.jsonl and says so; the next 
   assert.equal((await readMetrics(dir)).at(-1)?.steps, 1600);
   await Deno.remove(root, { recursive: true });
 });
+
+/** Starts `main.ts` with `args` in a child process and waits (≤ 60 s) until stdout shows `ready`. */
+async function spawnUntil(args: string[], ready: RegExp) {
+  const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let out = "";
+  const deadline = Date.now() + 60_000;
+  while (!ready.test(out)) {
+    const left = deadline - Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const chunk = await Promise.race([
+      reader.read(),
+      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), Math.max(0, left)))),
+    ]);
+    clearTimeout(timer);
+    if (chunk === "timeout" || chunk.done) {
+      child.kill("SIGKILL");
+      await child.status;
+      assert.fail(`child did not print ${ready} within 60 s: ${out}`);
+    }
+    out += decoder.decode(chunk.value);
+  }
+  const rest = (async () => {
+    for (;;) {
+      const c = await reader.read();
+      if (c.done) return out;
+      out += decoder.decode(c.value);
+    }
+  })();
+  return { child, rest };
+}
+
+Deno.test("SIGINT acts within seconds between log points (child process, log every 10^6 iterations)", async () => {
+  const root = await Deno.makeTempDir();
+  const { child, rest } = await spawnUntil([
+    "train",
+    "--env",
+    "cartpole",
+    "--backend",
+    "cpu",
+    "--steps",
+    "1000000000",
+    "--log-every",
+    "1000000",
+    "--out",
+    root,
+    "--name",
+    "sig",
+  ], /run folder/);
+  await new Promise((r) => setTimeout(r, 500)); // inside the loop, far from a log point
+  const t0 = performance.now();
+  child.kill("SIGINT");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const status = await Promise.race([
+    child.status,
+    new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), 30_000))),
+  ]);
+  clearTimeout(timer);
+  if (status === "timeout") {
+    child.kill("SIGKILL");
+    await child.status;
+    assert.fail("no exit within 30 s of SIGINT");
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const out = await rest;
+  await child.stderr.cancel();
+  assert.equal(status.code, 130, out);
+  assert.match(out, /interrupted/);
+  // One CartPole iteration (N 8, T 5) is well under a millisecond; the loop yields every 200 ms.
+  assert.ok(seconds < 5, `exited ${seconds.toFixed(2)} s after SIGINT`);
+  assert.ok(await Deno.stat(`${root}/sig/checkpoint.safetensors`));
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a config file value of the wrong type says what it got", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${root}/c.json`, '{"gamma": "0.9"}');
+  for (const algo of ["a2c", "a3c"]) {
+    const r = await run([
+      "train",
+      "--algo",
+      algo,
+      "--env",
+      "catch",
+      "--config",
+      `${root}/c.json`,
+      "--out",
+      root,
+      "--name",
+      algo,
+    ]);
+    assert.equal(r.code, 1, algo);
+    assert.match(r.err, /gamma: got a string "0\.9", allowed a number in \(0, 1\]/, algo);
+  }
+  await Deno.remove(root, { recursive: true });
+});
