@@ -213,7 +213,10 @@ async function train(
       commandLine: [...args],
       createdAt: new Date().toISOString(),
     };
-    const { restarted } = await createRunDir(dir, info);
+    const { restarted } = await createRunDir(dir, info).catch((err) => {
+      if (err instanceof RangeError) throw err;
+      throw fileError(opts.name === undefined ? "--out" : "--out/--name", dir, err);
+    });
     if (restarted) {
       io.out(
         `run folder ${dir} held no checkpoint (its run stopped before one): starting afresh\n`,
@@ -358,6 +361,7 @@ async function play(
 ): Promise<number> {
   const frames = checkInt("--frames", opts.frames, 1, 100_000);
   const scale = checkInt("--scale", opts.scale, 1, 16);
+  checkInt("--fps", opts.fps, 1, 100);
   let env: string;
   let envOptions: Record<string, number> = {};
   let policy: CpuPolicy;
@@ -388,7 +392,18 @@ async function play(
   const vec = makeCpuEnv(env, 1, envOptions as never);
   vec.reset(seed);
   const actions = policy.makeActions(vec.spec, 1);
-  const pictures: Frame[] = [scaleFrame(vec.render(0), scale)];
+  const first = scaleFrame(vec.render(0), scale);
+  // The frames are kept until the GIF is encoded: refuse what would not fit, before the work.
+  const needed = frames * first.rgb.length;
+  if (needed > PLAY_MEMORY_LIMIT) {
+    throw new RangeError(
+      `--frames ${frames} × --scale ${scale}: the frames need ${
+        Math.ceil(needed / 2 ** 20)
+      } MiB, ` +
+        `limit ${PLAY_MEMORY_LIMIT / 2 ** 20} MiB (fewer --frames or a smaller --scale)`,
+    );
+  }
+  const pictures: Frame[] = [first];
   let ret = 0;
   let ended = false;
   for (let t = 0; pictures.length < frames && !ended; t++) {
@@ -400,7 +415,9 @@ async function play(
     if (!ended) pictures.push(scaleFrame(vec.render(0), scale));
   }
   const bytes = encodeGif(pictures, { fps: opts.fps });
-  await Deno.writeFile(gif, bytes);
+  await Deno.writeFile(gif, bytes).catch((err) => {
+    throw fileError("--gif", gif!, err);
+  });
   io.out(
     `${env}: ${pictures.length} frames, return ${Number(ret.toPrecision(4))}` +
       `${ended ? "" : " (episode not finished: --frames limit)"}; wrote ${gif}\n`,
@@ -549,6 +566,21 @@ function buildProgram(
       result.code = await bench(groups, opts, io);
     });
   return program;
+}
+
+/** Memory `play` may use for the frames of its GIF (bytes). */
+const PLAY_MEMORY_LIMIT = 1024 * 2 ** 20;
+
+/** A failed file write or folder creation as a user error naming the flag and the path. */
+function fileError(flag: string, path: string, err: unknown): RangeError {
+  const why = err instanceof Deno.errors.NotFound
+    ? "its folder does not exist"
+    : err instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : err instanceof Error
+    ? err.message
+    : String(err);
+  return new RangeError(`${flag}: cannot write ${path}: ${why}`, { cause: err });
 }
 
 /** True for errors that are the user's to fix: printed as one line, no stack. */

@@ -252,3 +252,74 @@ Deno.test("a config file value of the wrong type says what it got", async () => 
   }
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("sizes: memory is estimated before any work and refused with the field, value and limit", async () => {
+  const root = await Deno.makeTempDir();
+  const cases: [string[], RegExp][] = [
+    [
+      ["--env", "cartpole", "--hidden", "100000000"],
+      /^error: hidden: got \[100000000\] \(\d+ parameters\): the run needs about [\d.]+ GiB of memory, limit [\d.]+ GiB/,
+    ],
+    [
+      ["--env", "pong", "--num-envs", "1048576"],
+      /^error: numEnvs: got 1048576 \(× rolloutSteps 5\): the run needs about [\d.]+ GiB/,
+    ],
+  ];
+  for (const [flags, message] of cases) {
+    const t0 = performance.now();
+    const r = await run(["train", "--backend", "cpu", ...flags, "--out", root, "--name", "m"]);
+    assert.equal(r.code, 1, flags.join(" "));
+    assert.match(r.err, message);
+    assert.ok(performance.now() - t0 < 10_000, "refused before any work");
+  }
+  for await (const e of Deno.readDir(root)) assert.fail(`left ${e.name}`);
+  const play = await run([
+    "play",
+    "--env",
+    "pong",
+    "--policy",
+    "random",
+    "--frames",
+    "100000",
+    "--scale",
+    "16",
+  ]);
+  assert.equal(play.code, 1);
+  assert.match(
+    play.err,
+    /^error: --frames 100000 × --scale 16: the frames need \d+ MiB, limit 1024 MiB/,
+  );
+  const fps = await run(["play", "--env", "catch", "--policy", "random", "--fps", "0"]);
+  assert.match(fps.err, /^error: --fps: got 0, allowed an integer in \[1, 100\]/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("file errors name the flag and the path, without a stack trace", async () => {
+  const root = await Deno.makeTempDir();
+  const gif = await run([
+    "play",
+    "--env",
+    "catch",
+    "--policy",
+    "random",
+    "--gif",
+    `${root}/no/x.gif`,
+  ]);
+  assert.equal(gif.code, 1);
+  assert.equal(gif.err, `error: --gif: cannot write ${root}/no/x.gif: its folder does not exist\n`);
+  await Deno.writeTextFile(`${root}/file`, "");
+  const out = await run([
+    "train",
+    ...TINY,
+    "--steps",
+    "100",
+    "--out",
+    `${root}/file`,
+    "--name",
+    "x",
+  ]);
+  assert.equal(out.code, 1);
+  assert.match(out.err, new RegExp(`^error: --out/--name: cannot write ${root}/file/x: `));
+  assert.ok(!out.err.includes("    at "), "no stack trace");
+  await Deno.remove(root, { recursive: true });
+});

@@ -8,7 +8,8 @@
  */
 
 import { type BackendChoice, selectBackend } from "../../gpu/device.ts";
-import type { A2cReport, A2cRunner } from "./common.ts";
+import { envSpec } from "../../envs/registry.ts";
+import { type A2cReport, type A2cRunner, checkA2cMemory } from "./common.ts";
 import { type A2cConfig, resolveA2cConfig } from "./config.ts";
 import { makeA2cCpu } from "./cpu.ts";
 import { makeA2cGpu } from "./gpu.ts";
@@ -52,6 +53,7 @@ export interface A2cResult {
 export async function makeA2cRunner(
   config: A2cConfig,
 ): Promise<{ runner: A2cRunner; backend: BackendChoice }> {
+  checkA2cMemory(envSpec(config.env, config.envOptions), config); // before any work
   const backend = await selectBackend(config.backend);
   const runner = backend.backend === "webgpu"
     ? await makeA2cGpu(config, backend.gpu)
