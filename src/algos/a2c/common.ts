@@ -92,7 +92,11 @@ export function estimateA2cMemory(env: EnvSpec, config: A2cConfig): number {
  * (default: three quarters of this machine's memory), naming the field that drives it, its
  * value, the estimate and the limit.
  */
-export function checkA2cMemory(env: EnvSpec, config: A2cConfig, limit = memoryLimit()): void {
+export function checkA2cMemory(
+  env: EnvSpec,
+  config: A2cConfig,
+  limit: number = memoryLimit(),
+): void {
   const need = estimateA2cMemory(env, config);
   if (need <= limit) return;
   const params = makeLayout(paramSpecs(netForEnv(env, config))).size;
