@@ -191,6 +191,8 @@ async function train(
     const repaired = await repairMetrics(dir);
     if (repaired) io.out(`${repaired}\n`);
     records = await readMetrics(dir);
+    const lrNote = annealedLrNote(info.config, config, records.at(-1)?.steps ?? 0);
+    if (lrNote) io.out(`${lrNote}\n`);
     info = {
       ...info,
       config: config as unknown as Record<string, unknown>,
@@ -566,6 +568,24 @@ function buildProgram(
       result.code = await bench(groups, opts, io);
     });
   return program;
+}
+
+/**
+ * The note printed when a resume changes the budget of a run whose learning rate is annealed
+ * linearly to 0 over it: the schedule is recomputed over the new budget, so the rate jumps at
+ * the resume point (README, "Reliability").
+ */
+function annealedLrNote(
+  saved: Record<string, unknown>,
+  now: RunConfig,
+  steps: number,
+): string | undefined {
+  const c = now as unknown as Record<string, unknown>;
+  const [lr, was, is] = [Number(c.lr), Number(saved.totalSteps), Number(c.totalSteps)];
+  if (c.annealLr !== true || was === is || !(lr > 0) || !(was > 0) || !(is > 0)) return undefined;
+  const at = (total: number) => Number((lr * Math.max(0, 1 - steps / total)).toPrecision(3));
+  return `learning rate: annealed to 0 over the new budget totalSteps = ${is} (was ${was}), ` +
+    `so at step ${steps} it goes from ${at(was)} to ${at(is)}`;
 }
 
 /** Memory `play` may use for the frames of its GIF (bytes). */

@@ -323,3 +323,16 @@ Deno.test("file errors name the flag and the path, without a stack trace", async
   assert.ok(!out.err.includes("    at "), "no stack trace");
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("resume with a larger budget says how the annealed learning rate changes", async () => {
+  const root = await Deno.makeTempDir();
+  const args = ["--env", "cartpole", "--backend", "cpu", "--log-every", "5", "--out", root];
+  assert.equal((await run(["train", ...args, "--steps", "400", "--name", "lr"])).code, 0);
+  const r = await run(["train", "--resume", `${root}/lr`, "--steps", "800"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.out,
+    /learning rate: annealed to 0 over the new budget totalSteps = 800 \(was 400\), so at step 400 it goes from 0 to 0\.0015/,
+  );
+  await Deno.remove(root, { recursive: true });
+});
