@@ -78,7 +78,7 @@ Deno.test("train writes config.json, metrics.jsonl, curve.svg and a loadable che
   // between them.
   assert.ok([-1, 1].includes(last.returnMin!), `returnMin ${last.returnMin}`);
   assert.ok([-1, 1].includes(last.returnMax!), `returnMax ${last.returnMax}`);
-  assert.ok(last.returnMin! <= last.returnMean100 && last.returnMean100 <= last.returnMax!);
+  assert.ok(last.returnMin! <= last.returnMean100! && last.returnMean100! <= last.returnMax!);
 
   const svg = await Deno.readTextFile(`${dir}/curve.svg`);
   assert.match(svg, /<polyline class="curve" points="[^"]+"/);
