@@ -336,3 +336,32 @@ Deno.test("resume with a larger budget says how the annealed learning rate chang
   );
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("A3C with one worker logs at exact multiples of --log-every, the same in every run", async () => {
+  const root = await Deno.makeTempDir();
+  const steps: number[][] = [];
+  for (const name of ["a", "b"]) {
+    const r = await run([
+      "train",
+      "--algo",
+      "a3c",
+      "--env",
+      "catch",
+      "--workers",
+      "1",
+      "--steps",
+      "8000",
+      "--log-every",
+      "2000",
+      "--out",
+      root,
+      "--name",
+      name,
+    ]);
+    assert.equal(r.code, 0, r.err);
+    steps.push((await readMetrics(`${root}/${name}`)).map((m) => m.steps));
+  }
+  assert.deepEqual(steps[0].slice(0, 3), [2000, 4000, 6000]);
+  assert.deepEqual(steps[1], steps[0]);
+  await Deno.remove(root, { recursive: true });
+});

@@ -209,9 +209,8 @@ export async function trainAsync(
       }
     }
   };
-  const record = (): AsyncLogRecord => {
+  const record = (T = globalSteps(shared)): AsyncLogRecord => {
     const now = performance.now();
-    const T = globalSteps(shared);
     const perWorker = (stat: number) =>
       Array.from({ length: W }, (_, id) => workerStat(shared, id, stat));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -262,7 +261,10 @@ export async function trainAsync(
     }
     let deadline = Infinity;
     while (true) {
-      await sleep(hooks.pollMs ?? 20);
+      // Poll every pollMs, or at once when a worker reaches a log point (it notifies logAt).
+      const wait = Atomics.waitAsync(shared.control, Control.logAt, 0, hooks.pollMs ?? 20);
+      if (wait.async) await wait.value;
+      else await sleep(0);
       collectReturns();
       const T = globalSteps(shared);
       if (!stopRequested(shared)) {
@@ -295,16 +297,28 @@ export async function trainAsync(
         nextCheckpoint = (Math.floor(T / config.checkpointEvery) + 1) * config.checkpointEvery;
         await saveAsyncCheckpoint(config.checkpointPath, config, layout, shared);
       }
-      if (T >= nextLog) {
-        nextLog = (Math.floor(T / config.logEvery) + 1) * config.logEvery;
-        last = record();
+      // A worker that reached a log point waits for this record (Control.logAt); a record
+      // missed that way (the worker's wait timed out) is taken when T passes it.
+      const due = Atomics.load(shared.control, Control.logAt);
+      if (due >= nextLog || T >= nextLog + config.logEvery) {
+        const at = due >= nextLog ? due : T;
+        nextLog = (Math.floor(at / config.logEvery) + 1) * config.logEvery;
+        last = record(at);
+        Atomics.store(shared.control, Control.logAt, 0);
+        Atomics.notify(shared.control, Control.logAt);
         await hooks.onLog?.(last);
+      } else if (due !== 0) {
+        // A log point already recorded: release its worker.
+        Atomics.store(shared.control, Control.logAt, 0);
+        Atomics.notify(shared.control, Control.logAt);
       }
     }
   } finally {
     // Also after an exception here (a hook or a checkpoint that threw): stop, then give the
     // workers the join timeout to report done before terminating them.
     requestStop(shared);
+    Atomics.store(shared.control, Control.logAt, 0); // release a worker held at a log point
+    Atomics.notify(shared.control, Control.logAt);
     const until = performance.now() + config.joinTimeoutSeconds * 1000;
     while (!joined && !finished.every((f) => f) && performance.now() < until) await sleep(10);
     for (const w of workers) w.terminate();

@@ -46,6 +46,7 @@ import { envSpec } from "../../envs/registry.ts";
 import {
   checkSharedState,
   Control,
+  LOG_WAIT_MS,
   pushReturn,
   type SharedState,
   stopRequested,
@@ -291,6 +292,13 @@ function makeContext(
       if (targetEvery > 0 && t % targetEvery === 0) {
         shared.target.set(shared.params); // θ⁻ ← θ (a lock-free copy)
         Atomics.add(shared.control, Control.targetRefreshes, 1);
+      }
+      if (t % config.logEvery === 0 && t < config.totalSteps) {
+        // A log point: hold this worker until the coordinator has taken the record (it polls
+        // every few ms), so a one-worker run logs at exact multiples of logEvery.
+        Atomics.store(shared.control, Control.logAt, t);
+        Atomics.notify(shared.control, Control.logAt);
+        Atomics.wait(shared.control, Control.logAt, t, LOG_WAIT_MS);
       }
       if (env.terminated[0] !== 0 || env.truncated[0] !== 0) {
         pushReturn(shared, id, ctx.episodeReturn, ctx.episodeLength);
