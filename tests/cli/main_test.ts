@@ -144,7 +144,7 @@ Deno.test("train --resume continues the steps and appends metrics; bad resumes r
   assert.equal((await readMetrics(dir)).length, after.length);
   await Deno.remove(path);
   const missing = await run(["train", "--resume", dir, "--steps", "4000"]);
-  assert.match(missing.err, /checkpoint: no file at/);
+  assert.match(missing.err, /holds no checkpoint\.safetensors .*start it afresh with train --out/);
   const notRun = await run(["train", "--resume", root, "--steps", "4000"]);
   assert.match(notRun.err, /no config\.json \(not a run folder\?\)/);
   await Deno.remove(root, { recursive: true });
