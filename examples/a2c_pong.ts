@@ -11,7 +11,8 @@
  * @module
  */
 
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { resolveA2cConfig } from "../src/algos/a2c/config.ts";
 import { selectBackend } from "../src/gpu/device.ts";
 import { main } from "../src/cli/main.ts";
 import { defaultRunName, readMetrics, runPath } from "../src/cli/run_dir.ts";
@@ -30,7 +31,10 @@ const program = new Command()
   .option("--steps <n>", `step budget (default ${GPU_BUDGET} on a GPU, ${CPU_BUDGET} on the CPU)`)
   .option("--target <r>", "stop when the mean return of the last 100 episodes reaches this", "18")
   .option("--backend <name>", "auto, webgpu or cpu", "auto")
-  .option("--net <name>", "ff (the A3C paper's conv net) or lstm (42×42 conv + LSTM)", "ff")
+  .addOption(
+    new Option("--net <name>", "ff (the A3C paper's conv net) or lstm (42×42 conv + LSTM)")
+      .choices(["ff", "lstm"]).default("ff"),
+  )
   .option("--out <dir>", "parent folder of run folders", "runs")
   .option("--name <name>", "run folder name (default a2c-pong-<timestamp>)")
   .addHelpText(
@@ -41,6 +45,23 @@ const program = new Command()
   );
 program.parse(["deno", "a2c_pong", ...Deno.args]);
 const opts = program.opts();
+// Refuse bad values before the banner and any work, naming the field (as `rl train` does).
+try {
+  resolveA2cConfig({
+    env: "pong",
+    net: opts.net,
+    seed: Number(opts.seed),
+    ...(opts.steps !== undefined ? { totalSteps: Number(opts.steps) } : {}),
+    ...(opts.envs !== undefined ? { numEnvs: Number(opts.envs) } : {}),
+    ...(opts.rollout !== undefined ? { rolloutSteps: Number(opts.rollout) } : {}),
+  });
+  if (!Number.isFinite(Number(opts.target))) {
+    throw new RangeError(`--target: got ${JSON.stringify(opts.target)}, allowed: a number`);
+  }
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
+  Deno.exit(1);
+}
 
 const choice = await selectBackend(opts.backend);
 const onCpu = choice.backend === "cpu";

@@ -365,3 +365,33 @@ Deno.test("A3C with one worker logs at exact multiples of --log-every, the same 
   assert.deepEqual(steps[1], steps[0]);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("examples refuse bad values before their banner (child processes)", async () => {
+  const cases: [string, string[], RegExp][] = [
+    ["a2c_pong.ts", ["--envs", "abc"], /numEnvs: got NaN, allowed an integer/],
+    [
+      "a2c_pong.ts",
+      ["--net", "mlp"],
+      /'--net <name>' argument 'mlp' is invalid\. Allowed choices are ff, lstm/,
+    ],
+    ["a2c_pong.ts", ["--target", "x"], /--target: got "x", allowed: a number/],
+    ["a2c_cartpole.ts", ["--steps", "-5"], /totalSteps: got -5, allowed an integer/],
+  ];
+  for (const [file, args, message] of cases) {
+    const path = new URL(`../../examples/${file}`, import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", path, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const out = await child.output();
+    clearTimeout(timer);
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, `${file} ${args.join(" ")}: ${stdout}${stderr}`);
+    assert.equal(stdout, "", `${file}: no banner before the check`);
+    assert.match(stderr, message);
+    assert.ok(!stderr.includes("    at "), "no stack trace");
+  }
+});
