@@ -272,6 +272,13 @@ Deno.test("sizes: memory is estimated before any work and refused with the field
     assert.match(r.err, message);
     assert.ok(performance.now() - t0 < 10_000, "refused before any work");
   }
+  const a3c = await run(["train", "--algo", "a3c", "--env", "cartpole", "--hidden", "100000000"]
+    .concat(["--out", root, "--name", "m"]));
+  assert.equal(a3c.code, 1);
+  assert.match(
+    a3c.err,
+    /^error: hidden: got \[100000000\] \(\d+ parameters\): the run needs about/,
+  );
   for await (const e of Deno.readDir(root)) assert.fail(`left ${e.name}`);
   const play = await run([
     "play",

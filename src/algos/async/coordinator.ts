@@ -16,9 +16,11 @@
 
 import { learningRateAt } from "../../nn/optim.ts";
 import { initParams, type ParamLayout } from "../../nn/params.ts";
-import type { NetSpec } from "../../nn/model_spec.ts";
+import { type NetSpec, resolveLayers, sizeOf } from "../../nn/model_spec.ts";
+import { envSpec } from "../../envs/registry.ts";
 import { type AsyncConfig, type AsyncOverrides, isQAlgo, resolveAsyncConfig } from "./config.ts";
 import { asyncOptimizerConfig, makeAsyncNet } from "./learner.ts";
+import { asyncNetForEnv } from "./net.ts";
 import { loadAsyncCheckpoint, saveAsyncCheckpoint } from "./checkpoint.ts";
 import {
   Control,
@@ -141,6 +143,35 @@ async function ensureParentDir(path: string): Promise<void> {
 }
 
 /**
+ * Refuses, before any work, a run whose estimated memory exceeds three quarters of this
+ * machine's (8 GiB without --allow-sys): the shared θ, g and θ⁻, and per worker θ', the
+ * gradients and the activations of t_max rows forward and backward. Names the field that
+ * drives it (`hidden` when the run would fit with a [64, 64] MLP, else `workers`).
+ */
+export function checkAsyncMemory(config: AsyncConfig, params: number, net: NetSpec): void {
+  let limit = 8 * 2 ** 30;
+  try {
+    limit = 0.75 * Deno.systemMemoryInfo().total;
+  } catch {
+    // no --allow-sys
+  }
+  const perRow = resolveLayers(net).reduce((sum, l) => sum + sizeOf(l.outShape), 0) +
+    sizeOf(net.input.shape);
+  const need = (p: number, row: number) =>
+    4 * p * (3 + 2 * config.workers) + config.workers * config.tMax * row * 4 * 3;
+  const bytes = need(params, perRow);
+  if (bytes <= limit) return;
+  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  const field = net.input.shape.length === 1 && need(64 * 64 * 4, 4096) <= limit
+    ? `hidden: got ${JSON.stringify(config.hidden)} (${params} parameters)`
+    : `workers: got ${config.workers}`;
+  throw new RangeError(
+    `${field}: the run needs about ${gib(bytes)} GiB of memory, limit ${gib(limit)} GiB ` +
+      "(three quarters of this machine's)",
+  );
+}
+
+/**
  * Trains one of the asynchronous methods with `config.workers` Deno workers over shared
  * memory until the global step budget (or a stop: see the module doc). Validates the config
  * and builds the network before starting any worker (`net: "lstm"` with a Q method is refused there).
@@ -154,6 +185,11 @@ export async function trainAsync(
   const net = makeAsyncNet(config);
   const layout = net.layout;
   const W = config.workers;
+  checkAsyncMemory(
+    config,
+    layout.size,
+    asyncNetForEnv(envSpec(config.env, config.envOptions), config),
+  );
   const shared = makeSharedState(layout, W, isQAlgo(config.algo));
   initParams(layout, config.seed, shared.params);
   if (shared.target.length) shared.target.set(shared.params);
