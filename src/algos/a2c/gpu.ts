@@ -181,14 +181,21 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
   // 2. Bootstrap V(s_T) and V(s_final), then GAE.
   plan.push(...boot.dispatches);
   plan.push(await recordCopy(g, boot.value, lastValues, N));
-  if (finalForward) {
-    plan.push(...finalForward.dispatches);
-    plan.push(await recordCopy(g, finalForward.value, finalValues, N));
-  }
+  if (finalForward) plan.push(...finalForward.dispatches);
   plan.push(
     await recordGae(
       g,
-      { rewards, values, terminated, truncated, lastValues, finalValues, advantages, returns },
+      {
+        rewards,
+        values,
+        terminated,
+        truncated,
+        lastValues,
+        // GAE reads the forward's value output directly (no copy); zeros without a time limit.
+        finalValues: finalForward?.value ?? finalValues,
+        advantages,
+        returns,
+      },
       { gamma: config.gamma, lambda: config.gaeLambda },
       T,
       N,
