@@ -184,3 +184,35 @@ gpuTest(
     onGpu.dispose();
   },
 );
+
+gpuTest(
+  "truncation: the conv + LSTM net on Pong cut at 4 steps, GPU against the CPU form",
+  async (gpu) => {
+    // The LSTM state of the step that reached the limit is kept per copy for V(s_final).
+    const config = resolveA2cConfig({
+      env: "pong",
+      envOptions: { frameSize: 42, frameStack: 1, maxEpisodeSteps: 4 },
+      net: "lstm",
+      backend: "webgpu",
+      seed: 2,
+      numEnvs: 3,
+      rolloutSteps: 3,
+    });
+    const cpu = makeA2cCpu(config);
+    const onGpu = await makeA2cGpu(config, gpu);
+    for (let i = 0; i < 4; i++) {
+      cpu.iterate();
+      onGpu.iterate();
+    }
+    const [a, b] = [await cpu.report(), await onGpu.report()];
+    assert.ok([...a.newLengths].every((l) => l === 4) && a.episodes >= 6, "episodes cut at 4");
+    assert.equal(b.episodes, a.episodes);
+    assertClose([b.valueLoss, b.gradNorm], [a.valueLoss, a.gradNorm], { atol: 1e-5, rtol: 1e-4 });
+    assertClose(await onGpu.getParams(), await cpu.getParams(), {
+      atol: 1e-6,
+      rtol: 1e-4,
+      name: "parameters after 4 updates",
+    });
+    onGpu.dispose();
+  },
+);
