@@ -6,6 +6,7 @@
  */
 
 import { Command } from "commander";
+import { resolveA2cConfig } from "../src/algos/a2c/config.ts";
 import { trainA2c } from "../src/algos/a2c/train.ts";
 
 const program = new Command()
@@ -30,6 +31,16 @@ const overrides = {
   seed: Number(opts.seed),
   ...(opts.envs ? { numEnvs: Number(opts.envs) } : {}),
 };
+// Refuse bad values before any work, naming the field (as `rl train` does).
+try {
+  resolveA2cConfig(overrides);
+  if (opts.target !== undefined && !Number.isFinite(Number(opts.target))) {
+    throw new RangeError(`--target: got ${JSON.stringify(opts.target)}, allowed: a number`);
+  }
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
+  Deno.exit(1);
+}
 const result = await trainA2c(overrides, {
   onLog(r) {
     const mean = Number.isNaN(r.returnMean100) ? "   n/a" : r.returnMean100.toFixed(2).padStart(7);

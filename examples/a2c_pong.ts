@@ -14,8 +14,9 @@
  * @module
  */
 
-import { Command } from "commander";
-import { pongCpuPreset } from "../src/algos/async/config.ts";
+import { Command, Option } from "commander";
+import { resolveA2cConfig } from "../src/algos/a2c/config.ts";
+import { pongCpuPreset, resolveAsyncConfig } from "../src/algos/async/config.ts";
 import { selectBackend } from "../src/gpu/device.ts";
 import { main } from "../src/cli/main.ts";
 import { defaultRunName, runPath } from "../src/cli/run_dir.ts";
@@ -38,7 +39,10 @@ const program = new Command()
   )
   .option("--target <r>", "stop when the mean return of the last 100 episodes reaches this", "18")
   .option("--backend <name>", "auto, webgpu or cpu", "auto")
-  .option("--net <name>", "GPU: ff (the A3C paper's conv net) or lstm (42×42 conv + LSTM)", "ff")
+  .addOption(
+    new Option("--net <name>", "GPU: ff (the A3C paper's conv net) or lstm (42×42 conv + LSTM)")
+      .choices(["ff", "lstm"]).default("ff"),
+  )
   .option("--out <dir>", "parent folder of run folders", "runs")
   .option("--name <name>", "run folder name (default a2c-pong-<timestamp>)")
   .addHelpText(
@@ -50,9 +54,24 @@ const program = new Command()
   );
 program.parse(["deno", "a2c_pong", ...Deno.args]);
 const opts = program.opts();
-// Checked before the banner: the flags this example adds (the rest `rl train` checks).
-if (!["ff", "lstm"].includes(opts.net)) {
-  console.error(`error: --net: got ${JSON.stringify(opts.net)}, allowed: ff, lstm`);
+// Refuse bad values before the banner and any work, naming the field (as `rl train` does).
+try {
+  resolveA2cConfig({
+    env: "pong",
+    net: opts.net,
+    seed: Number(opts.seed),
+    ...(opts.steps !== undefined ? { totalSteps: Number(opts.steps) } : {}),
+    ...(opts.envs !== undefined ? { numEnvs: Number(opts.envs) } : {}),
+    ...(opts.rollout !== undefined ? { rolloutSteps: Number(opts.rollout) } : {}),
+  });
+  if (opts.workers !== undefined) {
+    resolveAsyncConfig({ ...CPU_PRESET, workers: Number(opts.workers) });
+  }
+  if (!Number.isFinite(Number(opts.target))) {
+    throw new RangeError(`--target: got ${JSON.stringify(opts.target)}, allowed: a number`);
+  }
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
   Deno.exit(1);
 }
 

@@ -30,6 +30,7 @@ const COUNTER: u32 = 5u;
 @group(0) @binding(1) var<storage, read_write> state: array<i32>;
 @group(0) @binding(2) var<storage, read_write> obs: array<f32>;      // [n, 4]
 @group(0) @binding(7) var<storage, read> actions: array<i32>;        // [n], 0 left 1 right
+@group(0) @binding(8) var<storage, read_write> final_obs: array<f32>; // [n, 4], where truncated
 
 fn st(k: u32, i: u32) -> u32 { return k * env.n + i; }
 
@@ -95,6 +96,12 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   state[st(STEPS, i)] = i32(steps);
   let term = x < -X_LIMIT || x > X_LIMIT || theta < -THETA_LIMIT || theta > THETA_LIMIT;
   let trunc = !term && steps >= MAX_STEPS;
+  if (trunc) { // the observation the time limit cut off (twin: writeObs(i, finalObs))
+    final_obs[4u * i] = fx_to_f32(x);
+    final_obs[4u * i + 1u] = fx_to_f32(x_dot);
+    final_obs[4u * i + 2u] = fx_to_f32(theta);
+    final_obs[4u * i + 3u] = fx_to_f32(theta_dot);
+  }
   if (term || trunc) {
     record_episode(f32(steps), steps);
     spawn(i);

@@ -28,6 +28,7 @@ const RET: u32 = 4u;
 @group(0) @binding(1) var<storage, read_write> state: array<i32>;
 @group(0) @binding(2) var<storage, read_write> obs: array<f32>;      // [n, 3]
 @group(0) @binding(7) var<storage, read> actions: array<f32>;        // [n, 1] torque
+@group(0) @binding(8) var<storage, read_write> final_obs: array<f32>; // [n, 3], where truncated
 
 fn st(k: u32, i: u32) -> u32 { return k * env.n + i; }
 
@@ -45,6 +46,14 @@ fn write_obs(i: u32) {
   obs[3u * i] = fx_to_f32(fx_cos(theta));
   obs[3u * i + 1u] = fx_to_f32(fx_sin(theta));
   obs[3u * i + 2u] = fx_to_f32(state[st(THETA_DOT, i)]);
+}
+
+// The observation a time-limit truncation cut off (twin: writeObs(i, finalObs)).
+fn write_final_obs(i: u32) {
+  let theta = state[st(THETA, i)];
+  final_obs[3u * i] = fx_to_f32(fx_cos(theta));
+  final_obs[3u * i + 1u] = fx_to_f32(fx_sin(theta));
+  final_obs[3u * i + 2u] = fx_to_f32(state[st(THETA_DOT, i)]);
 }
 
 // The action in Q16.16: clamp to the torque bound, scale by 2^16 and floor (all exact).
@@ -88,6 +97,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   state[st(RET, i)] = ret;
   let trunc = steps >= MAX_STEPS;
   if (trunc) {
+    write_final_obs(i);
     record_episode(fx_to_f32(ret), steps);
     spawn(i);
   }

@@ -4,8 +4,9 @@
 // State: i32 struct-of-arrays, word k of copy i at state[k * n + i]. Observation: u8
 // [FRAMES, S, S] packed 4 a u32 word (little endian), oldest frame first.
 // Entry points: `reset` and `step` (one invocation per copy; they keep the packed pixel
-// rectangles of the last FRAMES frames in the state) and `render` (one invocation per obs
-// word: pure state -> pixels, the old obs is never read).
+// rectangles of the last FRAMES frames in the state), `render` (one invocation per obs
+// word: pure state -> pixels, the old obs is never read) and `render_final` (the final
+// observation of each copy a time limit truncated, into final_obs).
 
 #include "envs/common.wgsl"
 
@@ -50,10 +51,12 @@ const PREV_ACTION: u32 = 8u;
 const STEPS: u32 = 9u;
 const COUNTER: u32 = 10u;
 const HIST: u32 = 11u;
+const FINAL_HIST: u32 = 19u; // the rectangles of the frames a truncation cut off
 
 @group(0) @binding(1) var<storage, read_write> state: array<i32>;
 @group(0) @binding(2) var<storage, read_write> obs: array<u32>;   // [n, FRAMES, S*S/4]
 @group(0) @binding(7) var<storage, read> actions: array<i32>;     // [n], 0..5
+@group(0) @binding(8) var<storage, read_write> final_obs: array<u32>; // like obs, where truncated
 
 fn st(k: u32, i: u32) -> u32 { return k * env.n + i; }
 
@@ -215,16 +218,22 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let steps = state[st(STEPS, i)] + 1;
   state[st(STEPS, i)] = steps;
   let trunc = !term && steps >= MAX_STEPS;
-  if (term || trunc) {
-    record_episode(f32(state[st(SCORE_AGENT, i)] - state[st(SCORE_OPP, i)]), u32(steps));
-    new_game(i);
-  } else {
+  if (!term) {
     for (var f = 0u; f + 1u < FRAMES; f++) {
       state[st(HIST + 2u * f, i)] = state[st(HIST + 2u * f + 2u, i)];
       state[st(HIST + 2u * f + 1u, i)] = state[st(HIST + 2u * f + 3u, i)];
     }
     state[st(HIST + 2u * (FRAMES - 1u), i)] = bitcast<i32>(rect_a(i));
     state[st(HIST + 2u * FRAMES - 1u, i)] = bitcast<i32>(rect_b(i));
+  }
+  if (trunc) { // `render_final` draws final_obs from these
+    for (var w = 0u; w < 2u * FRAMES; w++) {
+      state[st(FINAL_HIST + w, i)] = state[st(HIST + w, i)];
+    }
+  }
+  if (term || trunc) {
+    record_episode(f32(state[st(SCORE_AGENT, i)] - state[st(SCORE_OPP, i)]), u32(steps));
+    new_game(i);
   }
   reward[i] = f32(r);
   terminated[i] = u32(term);
@@ -248,19 +257,13 @@ fn pixel(row: u32, col: u32, a: u32, b: u32, k: Fixed) -> u32 {
   return v;
 }
 
-// One invocation per obs word (n * FRAMES * S*S/4 of them, workgroups of 256 over a 1-D grid
-// that spills into y): 4 pixels of one frame of one copy.
-@compute @workgroup_size(256)
-fn render(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let g = gid.x + gid.y * nwg.x * 256u;
+// Word w of copy i's observation, drawn from the rectangles at state words hist.. (HIST for
+// obs, FINAL_HIST for final_obs).
+fn render_word(i: u32, w: u32, hist: u32) -> u32 {
   let wpf = S * S / 4u;
-  let wpc = FRAMES * wpf;
-  if (g >= env.n * wpc) { return; }
-  let i = g / wpc;
-  let w = g - i * wpc;
   let f = w / wpf;
-  let a = u32(state[st(HIST + 2u * f, i)]);
-  let b = u32(state[st(HIST + 2u * f + 1u, i)]);
+  let a = u32(state[st(hist + 2u * f, i)]);
+  let b = u32(state[st(hist + 2u * f + 1u, i)]);
   let p = 4u * (w - f * wpf);
   var row = p / S;
   var col = p - row * S;
@@ -279,5 +282,26 @@ fn render(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
       row += 1u;
     }
   }
-  obs[g] = word;
+  return word;
+}
+
+// One invocation per obs word (n * FRAMES * S*S/4 of them, workgroups of 256 over a 1-D grid
+// that spills into y): 4 pixels of one frame of one copy.
+@compute @workgroup_size(256)
+fn render(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let g = gid.x + gid.y * nwg.x * 256u;
+  let wpc = FRAMES * S * S / 4u;
+  if (g >= env.n * wpc) { return; }
+  let i = g / wpc;
+  obs[g] = render_word(i, g - i * wpc, HIST);
+}
+
+// The final observation of each copy the last step truncated (time limit), one invocation
+// per copy: truncation is rare, so the others return at once.
+@compute @workgroup_size(64)
+fn render_final(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = env_index(gid, nwg);
+  if (i >= env.n || truncated[i] == 0u) { return; }
+  let wpc = FRAMES * S * S / 4u;
+  for (var w = 0u; w < wpc; w++) { final_obs[i * wpc + w] = render_word(i, w, FINAL_HIST); }
 }

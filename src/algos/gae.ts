@@ -20,6 +20,13 @@ export interface GaeInputs {
   readonly truncated: ArrayLike<number>;
   /** V(s_T), the value of the observation after the rollout, [N]. */
   readonly lastValues: Floats;
+  /**
+   * V(s_final) per env, [N]: the value of the final observation of the episode the env's
+   * time limit cut off in this rollout (the env's `finalObs`), read only at a step with
+   * `truncated` 1. One per env and rollout suffices because a truncated episode lasts the
+   * whole time limit, so T ≤ the limit (checked by the runners) allows at most one.
+   */
+  readonly finalValues: Floats;
 }
 
 /** Discount γ and trace parameter λ. */
@@ -38,8 +45,11 @@ export function checkGaeParams({ gamma, lambda }: GaeParams): void {
 
 /**
  * Computes advantages A_t and λ-returns R_t = A_t + V_t (both [T, N]) in place of the given
- * output arrays. With auto-reset, a truncated step (time limit) bootstraps from V_t, the value
- * of the episode's last state (its final observation has been replaced by the reset).
+ * output arrays. A terminated step bootstraps from 0; a truncated step (time limit) from
+ * V(s_final), the value of the observation the episode ended in (Pardo et al. 2018, "Time
+ * Limits in Reinforcement Learning"; Stable-Baselines3 adds γV(terminal_observation) to the
+ * reward), and the trace stops at either: δ_t = r_t + γ·next_t − V_t,
+ * A_t = δ_t + γλ(1 − done_t)A_{t+1}.
  */
 export function computeGae(
   inputs: GaeInputs,
@@ -57,9 +67,10 @@ export function computeGae(
   checkLength("gae", "terminated", inputs.terminated.length, T * N);
   checkLength("gae", "truncated", inputs.truncated.length, T * N);
   checkLength("gae", "lastValues", inputs.lastValues.length, N);
+  checkLength("gae", "finalValues", inputs.finalValues.length, N);
   checkLength("gae", "advantages", advantages.length, T * N);
   checkLength("gae", "returns", returns.length, T * N);
-  const { rewards, values, terminated, truncated, lastValues } = inputs;
+  const { rewards, values, terminated, truncated, lastValues, finalValues } = inputs;
   const { gamma, lambda } = params;
   for (let env = 0; env < N; env++) {
     let nextValue = lastValues[env];
@@ -68,7 +79,7 @@ export function computeGae(
       const i = t * N + env;
       const v = values[i];
       let bootstrap = nextValue;
-      if (truncated[i] !== 0) bootstrap = v;
+      if (truncated[i] !== 0) bootstrap = finalValues[env];
       if (terminated[i] !== 0) bootstrap = 0;
       const notDone = terminated[i] !== 0 || truncated[i] !== 0 ? 0 : 1;
       const delta = rewards[i] + gamma * bootstrap - v;

@@ -22,6 +22,8 @@ export interface GaeBuffers {
   readonly truncated: BufferRange;
   /** V(s_T), f32 [N]. */
   readonly lastValues: BufferRange;
+  /** V(s_final) of the env's truncation in the rollout, f32 [N] (read where truncated). */
+  readonly finalValues: BufferRange;
   /** Output advantages, f32 [T, N]. */
   readonly advantages: BufferRange;
   /** Output λ-returns, f32 [T, N]. */
@@ -54,5 +56,6 @@ export async function recordGae(
     b.lastValues,
     b.advantages,
     b.returns,
+    b.finalValues,
   ], grid1d(N, 64));
 }

@@ -36,6 +36,8 @@ import { type CpuPolicy, randomPolicy, runEpisodes, summarize } from "./policy.t
 import { formatDuration, makeProgress } from "./progress.ts";
 import {
   appendMetrics,
+  checkResumable,
+  checkRunName,
   createRunDir,
   defaultRunName,
   type MetricsRecord,
@@ -44,6 +46,7 @@ import {
   PACKAGE_VERSION,
   readMetrics,
   readRunInfo,
+  repairMetrics,
   RUN_FILES,
   type RunInfo,
   runPath,
@@ -184,8 +187,13 @@ async function train(
     entry = getAlgo(info.algo);
     config = entry.resolve({ ...info.config, ...direct });
     resumeFrom = runPath(dir, RUN_FILES.checkpoint);
+    await checkResumable(dir);
     await entry.checkResume(config, resumeFrom); // before any GPU work
+    const repaired = await repairMetrics(dir);
+    if (repaired) io.out(`${repaired}\n`);
     records = await readMetrics(dir);
+    const lrNote = annealedLrNote(info.config, config, records.at(-1)?.steps ?? 0);
+    if (lrNote) io.out(`${lrNote}\n`);
     info = {
       ...info,
       config: config as unknown as Record<string, unknown>,
@@ -195,7 +203,10 @@ async function train(
     entry = getAlgo(opts.algo);
     const fromFile = opts.config !== undefined ? await readJsonObject(opts.config) : {};
     config = entry.resolve({ ...fromFile, ...configOverrides(opts, flags), ...direct });
-    dir = runPath(opts.out, opts.name ?? defaultRunName(entry.name, config.env));
+    dir = runPath(
+      opts.out,
+      opts.name !== undefined ? checkRunName(opts.name) : defaultRunName(entry.name, config.env),
+    );
     info = {
       algo: entry.name,
       env: config.env,
@@ -205,7 +216,15 @@ async function train(
       commandLine: [...args],
       createdAt: new Date().toISOString(),
     };
-    await createRunDir(dir, info);
+    const { restarted } = await createRunDir(dir, info).catch((err) => {
+      if (err instanceof RangeError) throw err;
+      throw fileError(opts.name === undefined ? "--out" : "--out/--name", dir, err);
+    });
+    if (restarted) {
+      io.out(
+        `run folder ${dir} held no checkpoint (its run stopped before one): starting afresh\n`,
+      );
+    }
   }
   const before = records.at(-1); // the last line of the run's earlier sessions, if resumed
   const label = `${entry.name} ${config.env}`;
@@ -373,6 +392,7 @@ async function play(
 ): Promise<number> {
   const frames = checkInt("--frames", opts.frames, 1, 100_000);
   const scale = checkInt("--scale", opts.scale, 1, 16);
+  checkInt("--fps", opts.fps, 1, 100);
   let env: string;
   let envOptions: Record<string, number> = {};
   let policy: CpuPolicy;
@@ -403,7 +423,18 @@ async function play(
   const vec = makeCpuEnv(env, 1, envOptions as never);
   vec.reset(seed);
   const actions = policy.makeActions(vec.spec, 1);
-  const pictures: Frame[] = [scaleFrame(vec.render(0), scale)];
+  const first = scaleFrame(vec.render(0), scale);
+  // The frames are kept until the GIF is encoded: refuse what would not fit, before the work.
+  const needed = frames * first.rgb.length;
+  if (needed > PLAY_MEMORY_LIMIT) {
+    throw new RangeError(
+      `--frames ${frames} × --scale ${scale}: the frames need ${
+        Math.ceil(needed / 2 ** 20)
+      } MiB, ` +
+        `limit ${PLAY_MEMORY_LIMIT / 2 ** 20} MiB (fewer --frames or a smaller --scale)`,
+    );
+  }
+  const pictures: Frame[] = [first];
   let ret = 0;
   let ended = false;
   for (let t = 0; pictures.length < frames && !ended; t++) {
@@ -415,7 +446,9 @@ async function play(
     if (!ended) pictures.push(scaleFrame(vec.render(0), scale));
   }
   const bytes = encodeGif(pictures, { fps: opts.fps });
-  await Deno.writeFile(gif, bytes);
+  await Deno.writeFile(gif, bytes).catch((err) => {
+    throw fileError("--gif", gif!, err);
+  });
   io.out(
     `${env}: ${pictures.length} frames, return ${Number(ret.toPrecision(4))}` +
       `${ended ? "" : " (episode not finished: --frames limit)"}; wrote ${gif}\n`,
@@ -585,6 +618,39 @@ function buildProgram(
       result.code = await bench(groups, opts, io);
     });
   return program;
+}
+
+/**
+ * The note printed when a resume changes the budget of a run whose learning rate is annealed
+ * linearly to 0 over it: the schedule is recomputed over the new budget, so the rate jumps at
+ * the resume point (README, "Reliability").
+ */
+function annealedLrNote(
+  saved: Record<string, unknown>,
+  now: RunConfig,
+  steps: number,
+): string | undefined {
+  const c = now as unknown as Record<string, unknown>;
+  const [lr, was, is] = [Number(c.lr), Number(saved.totalSteps), Number(c.totalSteps)];
+  if (c.annealLr !== true || was === is || !(lr > 0) || !(was > 0) || !(is > 0)) return undefined;
+  const at = (total: number) => Number((lr * Math.max(0, 1 - steps / total)).toPrecision(3));
+  return `learning rate: annealed to 0 over the new budget totalSteps = ${is} (was ${was}), ` +
+    `so at step ${steps} it goes from ${at(was)} to ${at(is)}`;
+}
+
+/** Memory `play` may use for the frames of its GIF (bytes). */
+const PLAY_MEMORY_LIMIT = 1024 * 2 ** 20;
+
+/** A failed file write or folder creation as a user error naming the flag and the path. */
+function fileError(flag: string, path: string, err: unknown): RangeError {
+  const why = err instanceof Deno.errors.NotFound
+    ? "its folder does not exist"
+    : err instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : err instanceof Error
+    ? err.message
+    : String(err);
+  return new RangeError(`${flag}: cannot write ${path}: ${why}`, { cause: err });
 }
 
 /** True for errors that are the user's to fix: printed as one line, no stack. */

@@ -143,6 +143,22 @@ export function defaultRunName(algo: string, env: string, date: Date = new Date(
   return `${algo}-${env}-${stamp}`;
 }
 
+/**
+ * Refuses a run name that is not one folder name: empty, ".", "..", or holding "/", "\\" or
+ * a control character would write outside `--out` (or into it). The RangeError names the
+ * flag, the value and the rule.
+ */
+export function checkRunName(name: string): string {
+  // deno-lint-ignore no-control-regex
+  if (name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f]/.test(name)) {
+    throw new RangeError(
+      `--name: got ${JSON.stringify(name)}, allowed one folder name inside --out (not empty, ` +
+        `".", or "..", and no "/", "\\" or control characters)`,
+    );
+  }
+  return name;
+}
+
 /** Joins a folder and a file name with "/". */
 export function runPath(dir: string, file: string): string {
   return dir.endsWith("/") ? dir + file : `${dir}/${file}`;
@@ -160,18 +176,78 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Creates the run folder `dir` and writes its `config.json`. Refuses (RangeError) a folder
- * that already holds a run (`config.json`), so a run is never overwritten by accident; use
- * `--resume` to continue one.
+ * that already holds a run with a checkpoint, so a run is never overwritten by accident; use
+ * `--resume` to continue one. A folder whose run stopped before its first checkpoint has
+ * nothing to resume: it is started afresh (its `metrics.jsonl` and `curve.svg` removed), and
+ * the result says so (`restarted`).
  */
-export async function createRunDir(dir: string, info: RunInfo): Promise<void> {
+export async function createRunDir(dir: string, info: RunInfo): Promise<{ restarted: boolean }> {
+  let restarted = false;
   if (await exists(runPath(dir, RUN_FILES.config))) {
-    throw new RangeError(
-      `run folder ${dir} already holds a run; continue it with --resume ${dir}, or choose ` +
-        "another --name",
-    );
+    if (await exists(runPath(dir, RUN_FILES.checkpoint))) {
+      throw new RangeError(
+        `run folder ${dir} already holds a run; continue it with --resume ${dir}, or choose ` +
+          "another --name",
+      );
+    }
+    for (const file of [RUN_FILES.metrics, RUN_FILES.curve]) {
+      await Deno.remove(runPath(dir, file)).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+    }
+    restarted = true;
   }
   await Deno.mkdir(dir, { recursive: true });
   await writeRunInfo(dir, info);
+  return { restarted };
+}
+
+/**
+ * Refuses to resume run folder `dir` when it holds no checkpoint (the run stopped before its
+ * first one), naming the way out: `train --name` with the folder's name starts it afresh.
+ */
+export async function checkResumable(dir: string): Promise<void> {
+  if (!(await exists(runPath(dir, RUN_FILES.checkpoint)))) {
+    const name = dir.replace(/\/+$/, "").split("/").pop();
+    const out = dir.replace(/\/+$/, "").split("/").slice(0, -1).join("/") || ".";
+    throw new RangeError(
+      `run folder ${dir} holds no ${RUN_FILES.checkpoint} (the run stopped before its first ` +
+        `checkpoint), so there is nothing to resume; start it afresh with train --out ${out} ` +
+        `--name ${name} and the run's flags`,
+    );
+  }
+}
+
+/**
+ * Makes `metrics.jsonl` of run folder `dir` end with a whole line before a resume appends to
+ * it. A last line torn by a crash mid-write is dropped (or, when it is a whole record that
+ * only lacks its newline, ended). Returns what was done, for the user, or undefined.
+ */
+export async function repairMetrics(dir: string): Promise<string | undefined> {
+  const path = runPath(dir, RUN_FILES.metrics);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  if (text === "" || text.endsWith("\n")) return undefined;
+  const cut = text.lastIndexOf("\n") + 1;
+  const fragment = text.slice(cut);
+  try {
+    const record = JSON.parse(fragment);
+    if (typeof record === "object" && record !== null && typeof record.steps === "number") {
+      await Deno.writeTextFile(path, "\n", { append: true });
+      return `${RUN_FILES.metrics}: its last line lacked a newline; ended it`;
+    }
+  } catch {
+    // torn: dropped below
+  }
+  await Deno.truncate(path, new TextEncoder().encode(text.slice(0, cut)).length);
+  const lines = text.slice(0, cut).split("\n").length;
+  return `${RUN_FILES.metrics}: dropped a torn last line ${lines} (${fragment.length} ` +
+    "characters, a crash mid-write)";
 }
 
 /** Writes `config.json` of run folder `dir`. */

@@ -149,6 +149,7 @@ export function makeCartPoleCpu(numEnvs: number, options?: CartPoleOptions): Cpu
   const { X_LIMIT, THETA_LIMIT, INIT_BOUND } = CARTPOLE_FX;
   const state = new Int32Array(n * CARTPOLE_STATE_WORDS);
   const obs = new Float32Array(n * 4);
+  const finalObs = new Float32Array(n * 4);
   const reward = new Float32Array(n);
   const terminated = new Uint8Array(n);
   const truncated = new Uint8Array(n);
@@ -166,11 +167,11 @@ export function makeCartPoleCpu(numEnvs: number, options?: CartPoleOptions): Cpu
     state[st(COUNTER, i)] = (c + 4) | 0;
   }
 
-  function writeObs(i: number): void {
-    obs[4 * i] = fxToF32(state[st(X, i)]);
-    obs[4 * i + 1] = fxToF32(state[st(X_DOT, i)]);
-    obs[4 * i + 2] = fxToF32(state[st(THETA, i)]);
-    obs[4 * i + 3] = fxToF32(state[st(THETA_DOT, i)]);
+  function writeObs(i: number, out = obs): void {
+    out[4 * i] = fxToF32(state[st(X, i)]);
+    out[4 * i + 1] = fxToF32(state[st(X_DOT, i)]);
+    out[4 * i + 2] = fxToF32(state[st(THETA, i)]);
+    out[4 * i + 3] = fxToF32(state[st(THETA_DOT, i)]);
   }
 
   return {
@@ -180,6 +181,7 @@ export function makeCartPoleCpu(numEnvs: number, options?: CartPoleOptions): Cpu
     reward,
     terminated,
     truncated,
+    finalObs,
     reset(s: number): void {
       seed = s >>> 0;
       clearEpisodeRing(ring);
@@ -210,6 +212,7 @@ export function makeCartPoleCpu(numEnvs: number, options?: CartPoleOptions): Cpu
         const term = next.x < -X_LIMIT || next.x > X_LIMIT || next.theta < -THETA_LIMIT ||
           next.theta > THETA_LIMIT;
         const trunc = !term && steps >= MAX_STEPS;
+        if (trunc) writeObs(i, finalObs); // the state the time limit cut off
         if (term || trunc) {
           recordEpisode(ring, steps, steps);
           spawn(i);

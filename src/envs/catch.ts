@@ -90,6 +90,7 @@ export function makeCatchCpu(numEnvs: number, options?: CatchOptions): CpuVecEnv
   const spec = catchSpec(options);
   const state = new Int32Array(n * CATCH_STATE_WORDS);
   const obs = new Float32Array(n * ROWS * COLS);
+  const finalObs = new Float32Array(n * ROWS * COLS); // no time limit: never written
   const reward = new Float32Array(n);
   const terminated = new Uint8Array(n);
   const truncated = new Uint8Array(n);
@@ -120,6 +121,7 @@ export function makeCatchCpu(numEnvs: number, options?: CatchOptions): CpuVecEnv
     reward,
     terminated,
     truncated,
+    finalObs,
     reset(s: number): void {
       seed = s >>> 0;
       clearEpisodeRing(ring);

@@ -19,13 +19,16 @@
  * | 5       | `truncated`                     | common.wgsl | `array<u32>`, rw                      |
  * | 6       | `episodes` (the episode ring)   | common.wgsl | `EpisodeRing`, rw                     |
  * | 7       | `actions`                       | the env     | `array<i32>` (discrete) / `array<f32>` (box), read |
+ * | 8       | `final_obs` (time-limited envs) | the env     | like `obs`, rw                        |
  *
  * - `reset` is bound to bindings 0..6 and must use every one of them (pipelines use
  *   `layout: "auto"`, which drops unused bindings): it writes each copy's state and first
  *   observation, zeroes reward/terminated/truncated, and calls `clear_episode_count(i)`.
- * - `step` is bound to bindings 0..7 and must use all of them: it reads `actions`, advances
- *   the copy, writes reward and flags, and on episode end calls `record_episode(ret, len)`
- *   and resets the copy in place (auto-reset) so `obs` holds the next episode's first one.
+ * - `step` is bound to bindings 0..7 (0..8 when `spec.maxEpisodeSteps > 0`) and must use all
+ *   of them: it reads `actions`, advances the copy, writes reward and flags, where it
+ *   truncates writes the observation the time limit cut off into `final_obs`, and on episode
+ *   end calls `record_episode(ret, len)` and resets the copy in place (auto-reset) so `obs`
+ *   holds the next episode's first one.
  * - State is private to the env, `stateWords` u32 words per copy; struct-of-arrays is
  *   recommended (word k of copy i at `k * env.n + i`). Put all per-copy data there.
  * - Randomness: `rand_u32(env.seed, i, counter)` from `rng.wgsl` (included by common.wgsl)
@@ -117,6 +120,7 @@ export async function makeGpuEnvFromKernel(
     reward: createStorageBuffer(gpu, n * 4, label("reward")),
     terminated: createStorageBuffer(gpu, n * 4, label("terminated")),
     truncated: createStorageBuffer(gpu, n * 4, label("truncated")),
+    finalObs: createStorageBuffer(gpu, n * obsWords(spec) * 4, label("final obs")),
     episodes: createStorageBuffer(gpu, EPISODE_RING_WORDS * 4, label("episodes")),
   };
   const params = createUniformBuffer(gpu, envParams(n, 0), label("params"));
@@ -129,7 +133,8 @@ export async function makeGpuEnvFromKernel(
     gpu,
     shader,
     "step",
-    [...common, b.actions],
+    // Envs with a time limit write the final observation where they truncate (binding 8).
+    spec.maxEpisodeSteps > 0 ? [...common, b.actions, b.finalObs] : [...common, b.actions],
     grid,
     constants,
   );
@@ -166,6 +171,8 @@ export interface GpuRollout {
   readonly terminated: Uint32Array;
   /** Truncation flags, [T, N]. */
   readonly truncated: Uint32Array;
+  /** The final-observation buffer after each step, like `obs` (meaningful where truncated). */
+  readonly finalObs: Float32Array | Uint32Array;
 }
 
 /**
@@ -194,6 +201,7 @@ export async function rolloutGpuEnv(
   const rewardHist = createStorageBuffer(gpu, steps * n * 4, "rollout.reward");
   const termHist = createStorageBuffer(gpu, steps * n * 4, "rollout.terminated");
   const truncHist = createStorageBuffer(gpu, steps * n * 4, "rollout.truncated");
+  const finalHist = createStorageBuffer(gpu, steps * n * ow * 4, "rollout.finalObs");
   const encoder = gpu.device.createCommandEncoder();
   const plan = env.stepPlan();
   for (let t = 0; t < steps; t++) {
@@ -205,16 +213,22 @@ export async function rolloutGpuEnv(
     encoder.copyBufferToBuffer(b.reward, 0, rewardHist, t * n * 4, n * 4);
     encoder.copyBufferToBuffer(b.terminated, 0, termHist, t * n * 4, n * 4);
     encoder.copyBufferToBuffer(b.truncated, 0, truncHist, t * n * 4, n * 4);
+    encoder.copyBufferToBuffer(b.finalObs, 0, finalHist, t * n * ow * 4, n * ow * 4);
   }
   gpu.device.queue.submit([encoder.finish()]);
   const obsBytes = await readBuffer(gpu, obsHist, 0, steps * n * ow * 4);
+  const finalBytes = await readBuffer(gpu, finalHist, 0, steps * n * ow * 4);
+  const f32 = env.spec.obs.dtype === "f32";
   const out: GpuRollout = {
-    obs: env.spec.obs.dtype === "f32" ? new Float32Array(obsBytes) : new Uint32Array(obsBytes),
+    obs: f32 ? new Float32Array(obsBytes) : new Uint32Array(obsBytes),
+    finalObs: f32 ? new Float32Array(finalBytes) : new Uint32Array(finalBytes),
     reward: new Float32Array(await readBuffer(gpu, rewardHist, 0, steps * n * 4)),
     terminated: new Uint32Array(await readBuffer(gpu, termHist, 0, steps * n * 4)),
     truncated: new Uint32Array(await readBuffer(gpu, truncHist, 0, steps * n * 4)),
   };
-  for (const buf of [actionHist, obsHist, rewardHist, termHist, truncHist]) buf.destroy();
+  for (const buf of [actionHist, obsHist, rewardHist, termHist, truncHist, finalHist]) {
+    buf.destroy();
+  }
   return out;
 }
 
@@ -223,8 +237,11 @@ export async function readGpuEnvStep(gpu: Gpu, env: GpuVecEnv): Promise<GpuRollo
   const n = env.numEnvs;
   const b = env.buffers;
   const obsBytes = await readBuffer(gpu, b.obs, 0, n * obsWords(env.spec) * 4);
+  const finalBytes = await readBuffer(gpu, b.finalObs, 0, n * obsWords(env.spec) * 4);
+  const f32 = env.spec.obs.dtype === "f32";
   return {
-    obs: env.spec.obs.dtype === "f32" ? new Float32Array(obsBytes) : new Uint32Array(obsBytes),
+    obs: f32 ? new Float32Array(obsBytes) : new Uint32Array(obsBytes),
+    finalObs: f32 ? new Float32Array(finalBytes) : new Uint32Array(finalBytes),
     reward: new Float32Array(await readBuffer(gpu, b.reward, 0, n * 4)),
     terminated: new Uint32Array(await readBuffer(gpu, b.terminated, 0, n * 4)),
     truncated: new Uint32Array(await readBuffer(gpu, b.truncated, 0, n * 4)),

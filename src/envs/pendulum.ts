@@ -134,6 +134,7 @@ export function makePendulumCpu(numEnvs: number, options?: PendulumOptions): Cpu
   const { INIT_SPEED } = PENDULUM_FX;
   const state = new Int32Array(n * PENDULUM_STATE_WORDS);
   const obs = new Float32Array(n * 3);
+  const finalObs = new Float32Array(n * 3);
   const reward = new Float32Array(n);
   const terminated = new Uint8Array(n);
   const truncated = new Uint8Array(n);
@@ -150,11 +151,11 @@ export function makePendulumCpu(numEnvs: number, options?: PendulumOptions): Cpu
     state[st(COUNTER, i)] = (c + 2) | 0;
   }
 
-  function writeObs(i: number): void {
+  function writeObs(i: number, out = obs): void {
     const theta = state[st(THETA, i)];
-    obs[3 * i] = fxToF32(fxCos(theta));
-    obs[3 * i + 1] = fxToF32(fxSin(theta));
-    obs[3 * i + 2] = fxToF32(state[st(THETA_DOT, i)]);
+    out[3 * i] = fxToF32(fxCos(theta));
+    out[3 * i + 1] = fxToF32(fxSin(theta));
+    out[3 * i + 2] = fxToF32(state[st(THETA_DOT, i)]);
   }
 
   return {
@@ -164,6 +165,7 @@ export function makePendulumCpu(numEnvs: number, options?: PendulumOptions): Cpu
     reward,
     terminated,
     truncated,
+    finalObs,
     reset(s: number): void {
       seed = s >>> 0;
       clearEpisodeRing(ring);
@@ -194,6 +196,7 @@ export function makePendulumCpu(numEnvs: number, options?: PendulumOptions): Cpu
         state[st(RET, i)] = ret;
         const trunc = steps >= MAX_STEPS;
         if (trunc) {
+          writeObs(i, finalObs); // the state the time limit cut off
           recordEpisode(ring, fxToF32(ret), steps);
           spawn(i);
         }

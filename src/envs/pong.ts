@@ -177,9 +177,10 @@ export const PONG_GRAY: Readonly<Record<string, number>> = {
  * vx, vy (1/256 units), agent and opponent paddle top y (1/256 units), the two scores, the
  * previous frame's action, agent steps in the episode, the RNG counter, then 2 words per
  * stacked frame (4 slots, oldest first) of packed pixel rectangles: [bx0, bx1, by0, by1]
- * and [ay0, ay1, oy0, oy1], a byte each.
+ * and [ay0, ay1, oy0, oy1], a byte each; then the same 8 words of the frames a time-limit
+ * truncation cut off (the GPU renders the final observation from them).
  */
-export const PONG_STATE_WORDS = 19;
+export const PONG_STATE_WORDS = 27;
 const BALL_X = 0;
 const BALL_Y = 1;
 const BALL_VX = 2;
@@ -192,6 +193,7 @@ const PREV_ACTION = 8;
 const STEPS = 9;
 const COUNTER = 10;
 const HIST = 11;
+const FINAL_HIST = 19;
 
 /** Validated Pong options with defaults filled in. */
 export function checkPongOptions(options?: PongOptions): Required<PongOptions> {
@@ -318,6 +320,7 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
   const state = new Int32Array(n * PONG_STATE_WORDS);
   const frameBytes = S * S;
   const obs = new Uint8Array(n * FRAMES * frameBytes);
+  const finalObs = new Uint8Array(n * FRAMES * frameBytes);
   const reward = new Float32Array(n);
   const terminated = new Uint8Array(n);
   const truncated = new Uint8Array(n);
@@ -494,6 +497,7 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
     reward,
     terminated,
     truncated,
+    finalObs,
     reset(s: number): void {
       seed = s >>> 0;
       clearEpisodeRing(ring);
@@ -528,11 +532,7 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
         const steps = state[st(STEPS, i)] + 1;
         state[st(STEPS, i)] = steps;
         const trunc = !term && steps >= MAX_STEPS;
-        if (term || trunc) {
-          recordEpisode(ring, state[st(SCORE_AGENT, i)] - state[st(SCORE_OPP, i)], steps);
-          newGame(i);
-          writeObs(i, true);
-        } else {
+        if (!term) {
           for (let f = 0; f < FRAMES - 1; f++) {
             state[st(HIST + 2 * f, i)] = state[st(HIST + 2 * f + 2, i)];
             state[st(HIST + 2 * f + 1, i)] = state[st(HIST + 2 * f + 3, i)];
@@ -540,6 +540,19 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
           state[st(HIST + 2 * (FRAMES - 1), i)] = rectA(i);
           state[st(HIST + 2 * FRAMES - 1, i)] = rectB(i);
           writeObs(i, false);
+        }
+        if (trunc) {
+          // The frames the time limit cut off (the GPU keeps their rectangles in FINAL_HIST).
+          const size = FRAMES * frameBytes;
+          finalObs.set(obs.subarray(i * size, (i + 1) * size), i * size);
+          for (let w = 0; w < 2 * FRAMES; w++) {
+            state[st(FINAL_HIST + w, i)] = state[st(HIST + w, i)];
+          }
+        }
+        if (term || trunc) {
+          recordEpisode(ring, state[st(SCORE_AGENT, i)] - state[st(SCORE_OPP, i)], steps);
+          newGame(i);
+          writeObs(i, true);
         }
         reward[i] = r;
         terminated[i] = term ? 1 : 0;

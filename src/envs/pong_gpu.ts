@@ -37,12 +37,14 @@ export interface PongGpu extends GpuVecEnv {
   readonly stepDispatch: Dispatch;
   /** The `render` dispatch: every obs word from the state. */
   readonly renderDispatch: Dispatch;
+  /** The `render_final` dispatch: the final obs of each copy the step truncated. */
+  readonly renderFinalDispatch: Dispatch;
 }
 
 /**
  * Builds the GPU form of `numEnvs` copies of Pong with `options` (validated before any GPU
  * work): allocates the buffers (zeroed) and records `reset`, `step` and `render`. Call
- * `reset(seed)` before stepping; `stepPlan()` is [step, render].
+ * `reset(seed)` before stepping; `stepPlan()` is [step, render, render_final].
  */
 export async function makePongGpu(
   gpu: Gpu,
@@ -66,6 +68,7 @@ export async function makePongGpu(
     reward: createStorageBuffer(gpu, n * 4, label("reward")),
     terminated: createStorageBuffer(gpu, n * 4, label("terminated")),
     truncated: createStorageBuffer(gpu, n * 4, label("truncated")),
+    finalObs: createStorageBuffer(gpu, n * ow * 4, label("final obs")),
     episodes: createStorageBuffer(gpu, EPISODE_RING_WORDS * 4, label("episodes")),
   };
   const params = createUniformBuffer(gpu, envParams(n, 0), label("params"));
@@ -97,7 +100,25 @@ export async function makePongGpu(
     grid1d(n * ow, PONG_RENDER_WORKGROUP_SIZE),
     constants,
   );
-  const plan: Plan = [stepDispatch, renderDispatch];
+  const renderFinalDispatch = await makeDispatch(
+    gpu,
+    shader,
+    "render_final",
+    [
+      params,
+      b.state,
+      undefined,
+      undefined,
+      undefined,
+      b.truncated,
+      undefined,
+      undefined,
+      b.finalObs,
+    ],
+    perCopy,
+    constants,
+  );
+  const plan: Plan = [stepDispatch, renderDispatch, renderFinalDispatch];
   return {
     spec,
     numEnvs: n,
@@ -105,6 +126,7 @@ export async function makePongGpu(
     resetDispatch,
     stepDispatch,
     renderDispatch,
+    renderFinalDispatch,
     async reset(seed: number): Promise<void> {
       // Queue order puts this write before the reset and every later step submit.
       writeBuffer(gpu, params, envParams(n, seed));

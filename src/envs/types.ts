@@ -7,6 +7,10 @@
  * - `done = terminated | truncated`; a truncated copy (time limit) can be bootstrapped.
  * - After a copy finishes, `obs` already holds the first observation of its next episode
  *   (auto-reset); its finished episode's return and length go into the episode ring.
+ * - Where a step truncated a copy's episode (time limit), `finalObs` holds the observation the
+ *   episode ended in, so a learner can bootstrap from V(s_final) (Pardo et al. 2018;
+ *   Stable-Baselines3's `terminal_observation`). Rows of the other copies keep what an
+ *   earlier truncation wrote; `docs/architecture.md` says why this design.
  * - A seed fixes everything: same seed + same actions ⇒ the same trajectory, bit for bit, on
  *   both forms.
  *
@@ -71,6 +75,11 @@ export interface CpuVecEnv {
   readonly terminated: Uint8Array;
   /** 1 where the last step ended the episode by the time limit (and not terminal). */
   readonly truncated: Uint8Array;
+  /**
+   * The final observation of each copy the last step truncated, same layout as `obs`; written
+   * only where `truncated` is 1 (other rows hold an earlier truncation's, or zeros).
+   */
+  readonly finalObs: Float32Array | Uint8Array;
   /** Resets every copy from `seed` (copy i draws from RNG stream i). */
   reset(seed: number): void;
   /**
@@ -112,6 +121,11 @@ export interface GpuEnvBuffers {
   readonly terminated: GPUBuffer;
   /** Truncation flags of the last step. */
   readonly truncated: GPUBuffer;
+  /**
+   * Final observations, same layout as `obs`, written by the step kernel only where it
+   * truncated a copy (envs with a time limit; see {@link CpuVecEnv.finalObs}).
+   */
+  readonly finalObs: GPUBuffer;
   /** Episode ring: [count: u32, then EPISODE_RING × (return f32, length u32)]. */
   readonly episodes: GPUBuffer;
 }

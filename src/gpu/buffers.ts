@@ -3,7 +3,7 @@
  * uniform parameter packing, and readback.
  *
  * Sizes are in bytes unless a name says elements. Readback awaits GPU completion (about
- * 11 ms on Deno, see DESIGN.md): use it in tests and at log intervals, never inside a step.
+ * 11 ms on Deno, see docs/architecture.md): use it in tests and at log intervals, never inside a step.
  *
  * @module
  */

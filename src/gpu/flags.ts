@@ -1,7 +1,9 @@
 /**
- * Episode-start flags from an env step's end flags (`shaders/flags.wgsl`): where a copy's
- * episode ended (terminated or truncated), the next step starts a new one and a recurrent
- * policy resets its state.
+ * Per-copy flag kernels of a rollout (`shaders/flags.wgsl`) and their twins: episode-start
+ * flags from an env step's end flags (where a copy's episode ended, terminated or truncated,
+ * the next step starts a new one and a recurrent policy resets its state), and a row copy
+ * where a flag is set (A2C keeps the LSTM state of the copies a time limit truncated, for
+ * the value of their final observation).
  *
  * @module
  */
@@ -39,12 +41,54 @@ export async function recordEpisodeStarts(
       throw new RangeError(`flags: ${name} holds ${b.size / 4} words, expected at least n = ${n}`);
     }
   }
-  const params = createUniformBuffer(gpu, new ParamWriter().u32(n).bytes(), "flags");
+  const params = createUniformBuffer(gpu, new ParamWriter().u32(n).u32(1).bytes(), "flags");
   return await makeDispatch(
     gpu,
     "flags",
     "main",
     [params, terminated, truncated, starts],
     grid1d(n),
+  );
+}
+
+/** Twin of `flags.copy_rows_where`: dst row i ← src row i (`width` floats) where flag[i] ≠ 0. */
+export function copyRowsWhere(
+  flag: ArrayLike<number>,
+  src: Float32Array,
+  dst: Float32Array,
+  width: number,
+): void {
+  for (let i = 0; i < flag.length; i++) {
+    if (flag[i] !== 0) dst.set(src.subarray(i * width, (i + 1) * width), i * width);
+  }
+}
+
+/** Records `flags.copy_rows_where` over `n` rows of `width` f32s (flag: u32 [n]). */
+export async function recordCopyRowsWhere(
+  gpu: Gpu,
+  flag: GPUBuffer,
+  src: GPUBuffer,
+  dst: GPUBuffer,
+  n: number,
+  width: number,
+): Promise<Dispatch> {
+  for (
+    const [name, b, words] of [["flag", flag, n], ["src", src, n * width], [
+      "dst",
+      dst,
+      n * width,
+    ]] as const
+  ) {
+    if (b.size < words * 4) {
+      throw new RangeError(`flags: ${name} holds ${b.size / 4} words, expected at least ${words}`);
+    }
+  }
+  const params = createUniformBuffer(gpu, new ParamWriter().u32(n).u32(width).bytes(), "flags");
+  return await makeDispatch(
+    gpu,
+    "flags",
+    "copy_rows_where",
+    [params, undefined, undefined, undefined, flag, src, dst],
+    grid1d(n * width),
   );
 }

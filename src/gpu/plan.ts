@@ -1,5 +1,5 @@
 /**
- * Static plans (DESIGN.md idea 2): a training step is recorded once as a list of dispatches,
+ * Static plans (docs/architecture.md): a training step is recorded once as a list of dispatches,
  * each with its pipeline and bind group already made, and replayed every iteration inside one
  * compute pass of one command encoder.
  *

@@ -36,7 +36,7 @@ export const LOSS_STATS = 5;
  * slot. See `q_head.ts`.
  *
  * `badRows`: rows whose loss is NaN or ±∞ (on the GPU also rows whose action is out of range;
- * the twins reject those at the door). A nonzero value is the NaN flag of DESIGN.md idea 5.
+ * the twins reject those at the door). A nonzero value is the NaN flag (docs/architecture.md).
  */
 export const LossStat = {
   /** Index of the policy loss (Q head: mean Q of the taken actions). */

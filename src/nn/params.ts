@@ -1,5 +1,5 @@
 /**
- * The flat parameter store (DESIGN.md idea 1): every parameter of a model in one
+ * The flat parameter store (docs/architecture.md): every parameter of a model in one
  * `Float32Array` (CPU) or one `GPUBuffer` (GPU), described by a {@link ParamLayout}, a
  * manifest of named tensors with shape and element offset.
  *

@@ -300,8 +300,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * Saves the parameters `params` [layout.size] as a safetensors checkpoint at `path`, one
  * tensor per layout entry, plus `extra` tensors (e.g. the optimizer state as `optim.*`) and
  * `metadata` (string values). Atomic (see {@link writeFileAtomic}). Refuses, writing nothing, when
- * a parameter is NaN or infinite, so the last good checkpoint at `path` is never replaced by a
- * broken one.
+ * a parameter or an extra tensor is NaN or infinite (or an optimizer mean square negative),
+ * so the last good checkpoint at `path` is never replaced by a broken one.
  */
 export async function saveCheckpoint(
   path: string,
@@ -324,6 +324,14 @@ export async function saveCheckpoint(
             "previous checkpoint is kept",
         );
       }
+    }
+  }
+  for (const t of extra) {
+    const bad = badTensorValue(t);
+    if (bad) {
+      throw new Error(
+        `checkpoint: not written to ${path}: ${bad}; the previous checkpoint is kept`,
+      );
     }
   }
   const bytes = encodeSafetensors([...layoutTensors(layout, params), ...extra], metadata);
@@ -359,6 +367,26 @@ export interface Checkpoint {
   readonly metadata: Record<string, string>;
 }
 
+/** Optimizer slots that hold mean squares (RMSProp g, Adam v): never negative. */
+const MEAN_SQUARE_PREFIXES = ["optim.square_avg.", "optim.exp_avg_sq."];
+
+/**
+ * The first bad number of a tensor: NaN or ±∞ anywhere, or a negative mean square in an
+ * optimizer slot that holds one; undefined when every value is good.
+ */
+export function badTensorValue(t: NamedTensor): string | undefined {
+  const meanSquare = MEAN_SQUARE_PREFIXES.some((p) => t.name.startsWith(p));
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (!Number.isFinite(v)) return `tensor "${t.name}" holds ${v} at index ${i}`;
+    if (meanSquare && v < 0) {
+      return `tensor "${t.name}" holds ${v} at index ${i}, a mean square (never negative)`;
+    }
+  }
+  return undefined;
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -367,7 +395,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * Loads the safetensors checkpoint at `path` into `layout`. Refuses (with an Error starting
  * "checkpoint:") a missing file, a corrupt or truncated one, a parameter of the layout the
  * file lacks, a tensor in the file that is neither a parameter nor in an extra group, a
- * missing required extra tensor, and a shape mismatch (naming the tensor and both shapes).
+ * missing required extra tensor, a shape mismatch (naming the tensor and both shapes), and a
+ * NaN, ±∞ or negative optimizer mean square in any tensor (naming the tensor and index).
  * Everything is decoded and checked before the destination is written, so a failed load
  * never leaves a half-loaded model.
  *
@@ -443,6 +472,11 @@ export function checkpointFromFile(
           `[${req.shape.join(", ")}]`,
       );
     }
+  }
+  // Numbers: a valid header over NaN, ±∞ or a negative mean square is refused too.
+  for (const t of file.tensors) {
+    const bad = badTensorValue(t);
+    if (bad) fail(`${bad}; nothing was loaded or changed`);
   }
   const into = options.into;
   if (into && into.length !== layout.size) {

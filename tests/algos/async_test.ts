@@ -167,6 +167,10 @@ function referenceA3c(config: A3cConfig, updates: number): Float32Array {
     const n = acts.length;
     const done = term[n - 1] || trunc[n - 1];
     const last = new Float32Array([done ? 0 : net.forward(local, env.obs, 1).value[0]]);
+    // A time limit bootstraps from the final observation the env kept.
+    const final = new Float32Array([
+      trunc[n - 1] ? net.forward(local, env.finalObs, 1).value[0] : 0,
+    ]);
     const adv = new Float32Array(n);
     const ret = new Float32Array(n);
     computeGae(
@@ -176,6 +180,7 @@ function referenceA3c(config: A3cConfig, updates: number): Float32Array {
         terminated: term,
         truncated: trunc,
         lastValues: last,
+        finalValues: final,
       },
       { gamma: config.gamma, lambda: 1 },
       n,

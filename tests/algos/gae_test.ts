@@ -19,6 +19,7 @@ Deno.test("gae: hand-computed single env, T = 3, no episode end", () => {
       terminated: [0, 0, 0],
       truncated: [0, 0, 0],
       lastValues: new Float64Array([2]),
+      finalValues: new Float64Array([99]), // no truncation: never read
     },
     { gamma: 0.5, lambda: 0.5 },
     3,
@@ -30,7 +31,7 @@ Deno.test("gae: hand-computed single env, T = 3, no episode end", () => {
   assert.deepEqual([...ret], [2.09375, 3.375, 4]);
 });
 
-Deno.test("gae: terminal cuts the trace and the bootstrap; truncation bootstraps from V_t", () => {
+Deno.test("gae: terminal cuts the trace and the bootstrap; truncation bootstraps from V(s_final)", () => {
   const adv = new Float64Array(2);
   const ret = new Float64Array(2);
   const inputs = {
@@ -39,6 +40,7 @@ Deno.test("gae: terminal cuts the trace and the bootstrap; truncation bootstraps
     terminated: [1, 0],
     truncated: [0, 0],
     lastValues: new Float64Array([4]),
+    finalValues: new Float64Array([3]),
   };
   computeGae(inputs, { gamma: 0.5, lambda: 1 }, 2, 1, adv, ret);
   // step 1: δ = 1 + 0.5·4 − 0.75 = 2.25; step 0 terminal: δ = 1 − 0.25 = 0.75, no trace.
@@ -54,9 +56,105 @@ Deno.test("gae: terminal cuts the trace and the bootstrap; truncation bootstraps
     adv,
     ret,
   );
-  // step 0 truncated: δ = 1 + 0.5·0.25 − 0.25 = 0.875, no trace from step 1.
-  assert.deepEqual([...adv], [0.875, 2.25]);
+  // step 0 truncated: δ = 1 + 0.5·V(s_final) − 0.25 = 1 + 1.5 − 0.25 = 2.25 (the old stand-in
+  // V(s_0) gave 0.875), no trace from step 1.
+  assert.deepEqual([...adv], [2.25, 2.25]);
+  assert.deepEqual([...ret], [2.5, 3]);
 });
+
+Deno.test("gae: a time limit inside the rollout, hand-computed (γ 0.9, λ 0.8, T 4)", () => {
+  // Steps 0, 1 in episode A, truncated at step 1 with V(s_final) = 10; steps 2, 3 in episode
+  // B, V(s_4) = 2. Rewards 1; values 5, 6, 7, 8.
+  // δ3 = 1 + 0.9·2 − 8 = −5.2            A3 = −5.2
+  // δ2 = 1 + 0.9·8 − 7 = 1.2             A2 = 1.2 + 0.72·(−5.2) = −2.544
+  // δ1 = 1 + 0.9·10 − 6 = 4 (truncated)  A1 = 4 (the trace stops)
+  // δ0 = 1 + 0.9·6 − 5 = 1.4             A0 = 1.4 + 0.72·4 = 4.28
+  const adv = new Float64Array(4);
+  const ret = new Float64Array(4);
+  computeGae(
+    {
+      rewards: new Float64Array([1, 1, 1, 1]),
+      values: new Float64Array([5, 6, 7, 8]),
+      terminated: [0, 0, 0, 0],
+      truncated: [0, 1, 0, 0],
+      lastValues: new Float64Array([2]),
+      finalValues: new Float64Array([10]),
+    },
+    { gamma: 0.9, lambda: 0.8 },
+    4,
+    1,
+    adv,
+    ret,
+  );
+  assertClose(adv, [4.28, 4, -2.544, -5.2], { atol: 1e-12, rtol: 0, name: "advantages" });
+  assertClose(ret, [9.28, 10, 4.456, 2.8], { atol: 1e-12, rtol: 0, name: "returns" });
+});
+
+/**
+ * Stable-Baselines3's `RolloutBuffer.compute_returns_and_advantage` (v2.x), transcribed, with
+ * its handling of truncation in `OnPolicyAlgorithm.collect_rollouts`: where an episode was
+ * truncated, `rewards[t] += gamma * V(terminal_observation)`, and `dones` counts it as done.
+ */
+function sb3Gae(
+  r: Float64Array,
+  v: Float64Array,
+  term: number[],
+  trunc: number[],
+  last: Float64Array,
+  final: Float64Array,
+  gamma: number,
+  lambda: number,
+  T: number,
+  N: number,
+): Float64Array {
+  const rewards = r.slice();
+  const dones = term.map((d, i) => (d || trunc[i] ? 1 : 0));
+  for (let i = 0; i < T * N; i++) if (trunc[i]) rewards[i] += gamma * final[i % N];
+  const out = new Float64Array(T * N);
+  for (let e = 0; e < N; e++) {
+    let lastGaeLam = 0;
+    for (let step = T - 1; step >= 0; step--) {
+      // episode_starts[step + 1] is dones[step]; at the last step SB3 uses the env's dones.
+      const nextNonTerminal = 1 - dones[step * N + e];
+      const nextValues = step === T - 1 ? last[e] : v[(step + 1) * N + e];
+      const delta = rewards[step * N + e] + gamma * nextValues * nextNonTerminal -
+        v[step * N + e];
+      lastGaeLam = delta + gamma * lambda * nextNonTerminal * lastGaeLam;
+      out[step * N + e] = lastGaeLam;
+    }
+  }
+  return out;
+}
+
+for (const [gamma, lambda] of [[0.99, 0.95], [0.9, 1], [0.97, 0]]) {
+  Deno.test(`gae: matches Stable-Baselines3 with true final-state values (γ ${gamma}, λ ${lambda})`, () => {
+    const T = 16;
+    const N = 6;
+    const x = randomRollout(T, N, 23);
+    assert.ok(x.truncated.some((d) => d === 1), "the rollout has truncations");
+    const adv = new Float64Array(T * N);
+    const ret = new Float64Array(T * N);
+    computeGae(x, { gamma, lambda }, T, N, adv, ret);
+    const expected = sb3Gae(
+      x.rewards,
+      x.values,
+      x.terminated,
+      x.truncated,
+      x.lastValues,
+      x.finalValues,
+      gamma,
+      lambda,
+      T,
+      N,
+    );
+    assertClose(adv, expected, { atol: 1e-12, rtol: 1e-12, name: "advantages" });
+    assertClose(ret, expected.map((a, i) => a + x.values[i]), {
+      atol: 1e-12,
+      rtol: 1e-12,
+      name: "returns",
+    });
+  });
+}
 
 /** Direct O(T²) sum: A_t = Σ_l (γλ)^l δ_{t+l}, stopping after the first done step. */
 function directGae(
@@ -65,6 +163,7 @@ function directGae(
   term: number[],
   trunc: number[],
   last: Float64Array,
+  final: Float64Array,
   gamma: number,
   lambda: number,
   T: number,
@@ -73,7 +172,7 @@ function directGae(
   const out = new Float64Array(T * N);
   const delta = (t: number, e: number) => {
     const i = t * N + e;
-    const next = term[i] ? 0 : trunc[i] ? v[i] : t === T - 1 ? last[e] : v[i + N];
+    const next = term[i] ? 0 : trunc[i] ? final[e] : t === T - 1 ? last[e] : v[i + N];
     return r[i] + gamma * next - v[i];
   };
   for (let e = 0; e < N; e++) {
@@ -90,14 +189,20 @@ function directGae(
   return out;
 }
 
+/** A random rollout with terminations and at most one truncation per env (as the envs give). */
 function randomRollout(T: number, N: number, seed: number) {
   const rng = makeRng(seed);
   const rewards = new Float64Array(T * N).map(() => rng.uniform(-1, 1));
   const values = new Float64Array(T * N).map(() => rng.uniform(-2, 2));
   const terminated = Array.from({ length: T * N }, () => (rng.unit() < 0.1 ? 1 : 0));
-  const truncated = terminated.map((d) => (d === 0 && rng.unit() < 0.05 ? 1 : 0));
+  const truncated = terminated.map(() => 0);
+  for (let e = 0; e < N; e++) {
+    const t = rng.int(T + 2); // T or T + 1: this env does not truncate
+    if (t < T && terminated[t * N + e] === 0) truncated[t * N + e] = 1;
+  }
   const lastValues = new Float64Array(N).map(() => rng.uniform(-2, 2));
-  return { rewards, values, terminated, truncated, lastValues };
+  const finalValues = new Float64Array(N).map(() => rng.uniform(-2, 2));
+  return { rewards, values, terminated, truncated, lastValues, finalValues };
 }
 
 for (const [gamma, lambda] of [[0.99, 0.95], [0.9, 1], [1, 0], [0.97, 0.5]]) {
@@ -114,6 +219,7 @@ for (const [gamma, lambda] of [[0.99, 0.95], [0.9, 1], [1, 0], [0.97, 0.5]]) {
       x.terminated,
       x.truncated,
       x.lastValues,
+      x.finalValues,
       gamma,
       lambda,
       T,
@@ -157,6 +263,7 @@ gpuTest("gae: WGSL matches the twin (T 9, N 70)", async (gpu) => {
     rewards: f32(x.rewards),
     values: f32(x.values),
     lastValues: f32(x.lastValues),
+    finalValues: f32(x.finalValues),
   };
   computeGae(inputs, { gamma: 0.99, lambda: 0.95 }, T, N, adv, ret);
   const advB = createStorageBuffer(gpu, T * N * 4);
@@ -169,6 +276,7 @@ gpuTest("gae: WGSL matches the twin (T 9, N 70)", async (gpu) => {
       terminated: createStorageBuffer(gpu, new Uint32Array(x.terminated)),
       truncated: createStorageBuffer(gpu, new Uint32Array(x.truncated)),
       lastValues: createStorageBuffer(gpu, inputs.lastValues),
+      finalValues: createStorageBuffer(gpu, inputs.finalValues),
       advantages: advB,
       returns: retB,
     },

@@ -177,4 +177,5 @@ gpuTest("cartpole: truncation on the GPU with a policy that balances", async (gp
   assert.ok(truncs >= n, `the controller should reach the time limit (${truncs} truncations)`);
   const stats = await assertGpuMatchesCpu(gpu, cpu, env, 6, 300, 150, (t) => acts[t]);
   assert.ok([...stats.lengths].includes(120));
+  assert.ok(stats.truncations >= n, "final observations compared");
 });

@@ -47,7 +47,8 @@ export function episodeKeys(stats: EpisodeStats, from: number): string[] {
 
 /**
  * Steps both forms `steps` times in chunks (one GPU submit a chunk) with actions from
- * `makeActions(t)`, comparing everything byte for byte. Returns the CPU's episode stats.
+ * `makeActions(t)`, comparing everything byte for byte (the final observation where a copy
+ * was truncated too). Returns the CPU's episode stats and the number of truncations seen.
  */
 export async function assertGpuMatchesCpu(
   gpu: Gpu,
@@ -57,7 +58,7 @@ export async function assertGpuMatchesCpu(
   steps: number,
   chunk: number,
   makeActions: (t: number) => Int32Array | Float32Array,
-): Promise<EpisodeStats> {
+): Promise<EpisodeStats & { readonly truncations: number }> {
   const n = cpu.numEnvs;
   const aw = actionWords(cpu.spec);
   const ow = cpu.obs.length / n;
@@ -66,6 +67,7 @@ export async function assertGpuMatchesCpu(
   const first = await readGpuEnvStep(gpu, env);
   firstDiff("reset obs", bits(first.obs), bits(cpu.obs as Float32Array), -1, ow);
   let prevCount = 0;
+  let truncations = 0;
   for (let t0 = 0; t0 < steps; t0 += chunk) {
     const T = Math.min(chunk, steps - t0);
     const discrete = cpu.spec.action.kind === "discrete";
@@ -92,6 +94,22 @@ export async function assertGpuMatchesCpu(
       firstDiff("reward", gRew.subarray(t * n, (t + 1) * n), bits(cpu.reward), step, 1);
       firstDiff("terminated", g.terminated.subarray(t * n, (t + 1) * n), cpu.terminated, step, 1);
       firstDiff("truncated", g.truncated.subarray(t * n, (t + 1) * n), cpu.truncated, step, 1);
+      // The final observation of every copy this step truncated, byte for byte.
+      const gFinal = bits(g.finalObs);
+      const cFinal = bits(cpu.finalObs as Float32Array);
+      const wordsPerCopy = gFinal.length / (T * n);
+      for (let i = 0; i < n; i++) {
+        if (cpu.truncated[i] === 0) continue;
+        truncations++;
+        const at = (t * n + i) * wordsPerCopy;
+        firstDiff(
+          "final obs",
+          gFinal.subarray(at, at + wordsPerCopy),
+          cFinal.subarray(i * ow, (i + 1) * ow),
+          step,
+          ow,
+        );
+      }
     }
     const gs = await env.episodeStats();
     const cs = cpu.episodeStats();
@@ -102,5 +120,5 @@ export async function assertGpuMatchesCpu(
     assert.deepEqual(episodeKeys(gs, prevCount), episodeKeys(cs, prevCount));
     prevCount = cs.count;
   }
-  return cpu.episodeStats();
+  return { ...cpu.episodeStats(), truncations };
 }

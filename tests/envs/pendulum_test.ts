@@ -162,6 +162,7 @@ for (const seed of [3, 99, 4242]) {
           }),
       );
       assert.equal(stats.count, 37 * 10);
+      assert.equal(stats.truncations, 37 * 10, "final observations compared");
     },
   );
 }

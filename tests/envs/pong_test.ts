@@ -37,7 +37,12 @@ function play(
  */
 function packed(cpu: PongCpu): CpuVecEnv {
   const o = cpu.obs as Uint8Array;
-  return { ...cpu, obs: new Uint32Array(o.buffer, o.byteOffset, o.length / 4) as never };
+  const f = cpu.finalObs as Uint8Array;
+  return {
+    ...cpu,
+    obs: new Uint32Array(o.buffer, o.byteOffset, o.length / 4) as never,
+    finalObs: new Uint32Array(f.buffer, f.byteOffset, f.length / 4) as never,
+  };
 }
 
 /** Moves the paddle's centre towards the ball's centre (up: 2, down: 3). */
@@ -83,6 +88,27 @@ Deno.test("pong: spec, first frame, gray levels and the stack after reset", () =
   ale.reset(5);
   const aleLevels = new Set(ale.obs.subarray(0, F));
   assert.deepEqual([...aleLevels].sort((x, y) => x - y), [87, 130, 147, 236]);
+});
+
+Deno.test("pong: the README's ball tracker: about +8 a game over 8 full games (seed 2)", () => {
+  // Each copy plays one whole game (to 21 points or the 27k-step limit) with the tracker.
+  const n = 8;
+  const env = makePongCpu(n);
+  env.reset(2);
+  const first = new Array<number>(n).fill(NaN);
+  for (let t = 0; t < 27_000 && first.some((r) => Number.isNaN(r)); t++) {
+    env.step(Int32Array.from({ length: n }, (_, i) => tracker(env, i)));
+    // The CPU form records the episodes of one step in copy order.
+    const ended = [...Array(n).keys()].filter((i) => env.terminated[i] || env.truncated[i]);
+    const returns = env.episodeStats().returns;
+    ended.forEach((i, k) => {
+      if (Number.isNaN(first[i])) first[i] = returns[returns.length - ended.length + k];
+    });
+  }
+  assert.ok(first.every((r) => !Number.isNaN(r)), `every game ended: ${first}`);
+  const mean = first.reduce((a, b) => a + b, 0) / n;
+  assert.ok(mean >= 5 && mean <= 12, `tracker mean return ${mean} (${first})`);
+  assert.ok(first.filter((r) => r > 0).length >= 6, `games won: ${first}`);
 });
 
 Deno.test("pong: a random agent loses, a ball tracker wins points; games end at 21", () => {
@@ -279,5 +305,6 @@ gpuTest(
       () => Int32Array.from({ length: n }, () => rng.int(6)),
     );
     assert.equal(stats.count, n * 3);
+    assert.equal(stats.truncations, n * 3, "every game is cut by the time limit");
   },
 );

@@ -13,8 +13,11 @@ import {
   a3cLstmNet,
   mlpNet,
   type NetSpec,
+  paramSpecs,
   resolveLayers,
+  sizeOf,
 } from "../../nn/model_spec.ts";
+import { makeLayout } from "../../nn/params.ts";
 import type { A2cConfig } from "./config.ts";
 
 /**
@@ -51,6 +54,71 @@ export function netForEnv(env: EnvSpec, config: Pick<A2cConfig, "net" | "hidden"
     : a3cLstmNet(env.obs.shape, head.actions, env.obs.dtype);
   resolveLayers(spec); // throws, naming the layer and shapes, when the net does not fit
   return spec;
+}
+
+/**
+ * Refuses a rollout longer than the env's time limit: the runners keep one final observation
+ * per env and rollout (see `docs/architecture.md`, "Truncation"), which is exact because a
+ * truncated episode lasts the whole limit, so an env truncates at most once in T ≤ limit
+ * steps.
+ */
+export function checkRolloutFitsTimeLimit(env: EnvSpec, rolloutSteps: number): void {
+  const limit = env.maxEpisodeSteps;
+  if (limit > 0 && rolloutSteps > limit) {
+    throw new RangeError(
+      `rolloutSteps: got ${rolloutSteps}, allowed at most env ${env.name}'s time limit ` +
+        `${limit} (maxEpisodeSteps): a rollout keeps one final observation per env`,
+    );
+  }
+}
+
+/**
+ * Estimates the memory an A2C run of `config` on `env` takes (bytes): parameters, gradients
+ * and two optimizer slots (16 bytes a parameter), the rollout's observations, and the
+ * activations of the acting (3 × N) and learning (T·N) batches, forward and backward.
+ */
+export function estimateA2cMemory(env: EnvSpec, config: A2cConfig): number {
+  const net = netForEnv(env, config);
+  const params = makeLayout(paramSpecs(net)).size;
+  const layers = resolveLayers(net);
+  const perSample = layers.reduce((sum, l) => sum + sizeOf(l.outShape), 0) + 16;
+  const obsBytes = sizeOf(env.obs.shape) * (env.obs.dtype === "u8" ? 1 : 4);
+  const { numEnvs: N, rolloutSteps: T } = config;
+  return 16 * params + T * N * (obsBytes + 32) + (T * N + 3 * N) * perSample * 4 * 3;
+}
+
+/**
+ * Refuses, before any work, an A2C config whose estimated memory exceeds `limit` bytes
+ * (default: three quarters of this machine's memory), naming the field that drives it, its
+ * value, the estimate and the limit.
+ */
+export function checkA2cMemory(
+  env: EnvSpec,
+  config: A2cConfig,
+  limit: number = memoryLimit(),
+): void {
+  const need = estimateA2cMemory(env, config);
+  if (need <= limit) return;
+  const params = makeLayout(paramSpecs(netForEnv(env, config))).size;
+  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  // Blame the hidden sizes when the run would fit with a small MLP, else the batch.
+  const small = config.net !== "ff" && config.net !== "lstm" &&
+    estimateA2cMemory(env, { ...config, hidden: [64, 64] }) <= limit;
+  const field = small
+    ? `hidden: got ${JSON.stringify(config.hidden)} (${params} parameters)`
+    : `numEnvs: got ${config.numEnvs} (× rolloutSteps ${config.rolloutSteps})`;
+  throw new RangeError(
+    `${field}: the run needs about ${gib(need)} GiB of memory, limit ${gib(limit)} GiB ` +
+      "(three quarters of this machine's)",
+  );
+}
+
+function memoryLimit(): number {
+  try {
+    return 0.75 * Deno.systemMemoryInfo().total;
+  } catch {
+    return 8 * 2 ** 30; // no --allow-sys: assume a small machine
+  }
 }
 
 /** Statistics of the training iterations since the last report. */

@@ -157,7 +157,13 @@ export function resolveA2cConfig(overrides: Partial<A2cConfig> = {}): A2cConfig 
     const ok = typeof value === "number" && Number.isFinite(value) &&
       (loIn ? value >= lo : value > lo) && (hiIn ? value <= hi : value < hi) &&
       (!int || Number.isInteger(value));
-    if (!ok) problems.push(`${field}: got ${value}, allowed ${describeRange(range)}`);
+    if (!ok) {
+      const got = typeof value === "number"
+        ? `${value}`
+        : `a ${typeof value} ${JSON.stringify(value)}`;
+      const kind = typeof value === "number" ? "" : "a number in ";
+      problems.push(`${field}: got ${got}, allowed ${kind}${describeRange(range)}`);
+    }
   }
   const enums: [keyof A2cConfig, readonly string[]][] = [
     ["optimizer", ["rmsprop", "adam"]],

@@ -19,23 +19,38 @@ import {
   type TensorViews,
   viewTensors,
 } from "../../nn/net_cpu.ts";
-import { episodeStarts } from "../../gpu/flags.ts";
+import { copyRowsWhere, episodeStarts } from "../../gpu/flags.ts";
 import { makeOptimizerState, optimizerStep } from "../../nn/optim.ts";
 import { initParamsBy, makeLayout } from "../../nn/params.ts";
 import { sampleCategorical } from "../../nn/sample.ts";
 import { computeGae } from "../gae.ts";
-import { type A2cReport, type A2cRunner, netForEnv, newEpisodes } from "./common.ts";
+import {
+  type A2cReport,
+  type A2cRunner,
+  checkRolloutFitsTimeLimit,
+  netForEnv,
+  newEpisodes,
+} from "./common.ts";
 import type { A2cConfig } from "./config.ts";
 import { a2cOptimizerConfig } from "./optimizer.ts";
 
-/** Builds the CPU form of A2C for a resolved config (envs reset from `config.seed`). */
-export function makeA2cCpu(config: A2cConfig): A2cRunner {
+/**
+ * Builds the CPU form of A2C for a resolved config (envs reset from `config.seed`). `env`
+ * replaces the registered env `config.env` (N copies of any {@link CpuVecEnv}; tests use it).
+ */
+export function makeA2cCpu(
+  config: A2cConfig,
+  env: CpuVecEnv = makeCpuEnv(config.env, config.numEnvs, config.envOptions),
+): A2cRunner {
   const { numEnvs: N, rolloutSteps: T } = config;
-  const env: CpuVecEnv = makeCpuEnv(config.env, N, config.envOptions);
+  if (env.numEnvs !== N) {
+    throw new RangeError(`A2C on the CPU: the env has ${env.numEnvs} copies, numEnvs is ${N}`);
+  }
   const net = netForEnv(env.spec, config);
   if (net.head.kind !== "categorical") {
     throw new RangeError(`A2C on the CPU: env ${config.env} needs a categorical policy`);
   }
+  checkRolloutFitsTimeLimit(env.spec, T);
   const A = policyOutputs(net.head);
   const layout = makeLayout(paramSpecs(net));
   const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
@@ -66,6 +81,14 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
     ? { T: 1, starts: startsStep, h0: h, c0: c }
     : undefined;
   const learning: Recurrence | undefined = H ? { T, starts, h0, c0 } : undefined;
+  // Time limits: V(s_final) of each env's truncation in the rollout, from the env's final
+  // observation and (recurrent nets) the LSTM state of the step that reached the limit.
+  const finalValues = new Float32Array(N);
+  const finalH = new Float32Array(N * H);
+  const finalC = new Float32Array(N * H);
+  const finalValue: Recurrence | undefined = H
+    ? { T: 1, starts: new Uint32Array(N), h0: finalH, c0: finalC }
+    : undefined;
   // The rollout, time-major [T, N, ...].
   const obs = env.obs instanceof Uint8Array
     ? new Uint8Array(T * N * obsSize)
@@ -102,6 +125,7 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
       // 1. Rollout: T steps of N envs with the current policy.
       h0.set(h);
       c0.set(c);
+      let truncations = false;
       for (let t = 0; t < T; t++) {
         obs.set(env.obs, t * N * obsSize);
         starts.set(startsStep, t * N);
@@ -120,13 +144,26 @@ export function makeA2cCpu(config: A2cConfig): A2cRunner {
         rewards.set(env.reward, t * N);
         terminated.set(env.terminated, t * N);
         truncated.set(env.truncated, t * N);
+        if (env.truncated.includes(1)) {
+          truncations = true;
+          if (H) {
+            copyRowsWhere(env.truncated, h, finalH, H);
+            copyRowsWhere(env.truncated, c, finalC, H);
+          }
+        }
         episodeStarts(env.terminated, env.truncated, startsStep);
       }
-      // 2. Bootstrap from V(s_T) and compute GAE advantages and λ-returns.
+      // 2. Bootstrap from V(s_T) and, where a time limit cut an episode, from V(s_final);
+      // compute GAE advantages and λ-returns. (The GPU runs the s_final forward every
+      // rollout; here it is skipped when no env truncated.)
       netForward(net, pv, env.obs, act, bootstrap);
       lastValues.set(act.value);
+      if (truncations) {
+        netForward(net, pv, env.finalObs, act, finalValue);
+        finalValues.set(act.value);
+      }
       computeGae(
-        { rewards, values, terminated, truncated, lastValues },
+        { rewards, values, terminated, truncated, lastValues, finalValues },
         { gamma: config.gamma, lambda: config.gaeLambda },
         T,
         N,

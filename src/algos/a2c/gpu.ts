@@ -1,13 +1,14 @@
 /**
  * A2C on the GPU: the whole iteration for N envs in lockstep, recorded once as a static plan
- * (DESIGN.md idea 2) and replayed with one submit per iteration; the CPU reads nothing back
+ * (docs/architecture.md, "Static plans") and replayed with one submit per iteration; the CPU reads nothing back
  * inside the loop. The same steps as the CPU form (`cpu.ts`), in the same order:
  *
  * 1. Rollout, for t < T: store obs_t (and, for a recurrent net, the episode-start flags and
  *    at t = 0 the LSTM state), policy forward on the N envs, store V(s_t), sample
  *    actions (counter-based RNG, counter advanced on the GPU), store them, step the envs
  *    (auto-reset), store reward, terminated and truncated.
- * 2. Bootstrap V(s_T), then GAE(γ, λ) advantages and λ-returns.
+ * 2. Bootstrap V(s_T) and V(s_final) (the final observations the env kept where a time limit
+ *    cut an episode), then GAE(γ, λ) advantages and λ-returns.
  * 3. Forward on the T·N batch, the fused actor-critic loss and gradients, backward.
  * 4. Global-norm clipping, learning-rate annealing and the RMSProp/Adam step, all on the GPU.
  *
@@ -30,7 +31,7 @@ import { recordActorCriticLoss } from "../../nn/actor_critic_gpu.ts";
 import { paramSpecs, policyOutputs } from "../../nn/model_spec.ts";
 import { type GpuRecurrence, recordNetBackward, recordNetForward } from "../../nn/net_gpu.ts";
 import { lstmLayer } from "../../nn/net_cpu.ts";
-import { recordEpisodeStarts } from "../../gpu/flags.ts";
+import { recordCopyRowsWhere, recordEpisodeStarts } from "../../gpu/flags.ts";
 import type { OptimizerState } from "../../nn/optim.ts";
 import {
   downloadOptimizerState,
@@ -44,7 +45,13 @@ import {
   recordSampleCategorical,
 } from "../../nn/sample_gpu.ts";
 import { recordGae } from "../gae_gpu.ts";
-import { type A2cReport, type A2cRunner, netForEnv, newEpisodes } from "./common.ts";
+import {
+  type A2cReport,
+  type A2cRunner,
+  checkRolloutFitsTimeLimit,
+  netForEnv,
+  newEpisodes,
+} from "./common.ts";
 import type { A2cConfig } from "./config.ts";
 import { a2cOptimizerConfig } from "./optimizer.ts";
 
@@ -61,6 +68,7 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
       `A2C on the GPU: env ${config.env} needs a categorical policy (discrete actions)`,
     );
   }
+  checkRolloutFitsTimeLimit(env.spec, T);
   const A = policyOutputs(net.head);
   const layout = makeLayout(paramSpecs(net));
   const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
@@ -81,6 +89,7 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
   const terminated = buf(T * N, "terminated");
   const truncated = buf(T * N, "truncated");
   const lastValues = buf(N, "last values");
+  const finalValues = buf(N, "final values");
   const advantages = buf(T * N, "advantages");
   const returns = buf(T * N, "returns");
   const dLogits = buf(T * N * A, "dLogits");
@@ -114,6 +123,25 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
     { T: 1, starts: state.startsStep, h0: state.h, c0: state.c };
   const learning: GpuRecurrence | undefined = state &&
     { T, starts: state.starts, h0: state.h0, c0: state.c0 };
+  // Time limits (docs/architecture.md, "Truncation"): the env's step kernel writes the final
+  // observation where it truncates a copy; one value forward on those N rows per rollout gives
+  // V(s_final) (a static plan cannot pick the truncated rows, so it runs on all N, which costs
+  // one more acting-sized forward per T steps). A recurrent net keeps, per copy, the LSTM
+  // state of the step that reached the limit.
+  const timeLimit = env.spec.maxEpisodeSteps > 0;
+  const final = timeLimit && state
+    ? { h: buf(N * H, "final h"), c: buf(N * H, "final c"), noStarts: buf(N, "no starts") }
+    : undefined;
+  const finalForward = timeLimit
+    ? await recordNetForward(
+      g,
+      net,
+      params,
+      e.finalObs,
+      N,
+      final && { T: 1, starts: final.noStarts, h0: final.h, c0: final.c },
+    )
+    : undefined;
   const act = await recordNetForward(g, net, params, e.obs, N, acting); // acting: batch N
   const boot = state ? await recordNetForward(g, net, params, e.obs, N, bootstrapping) : act;
   const train = await recordNetForward(g, net, params, obs, T * N, learning); // batch T·N
@@ -142,17 +170,32 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
     plan.push(await recordCopy(g, e.reward, rewards, N, 0, t * N));
     plan.push(await recordCopy(g, e.terminated, terminated, N, 0, t * N));
     plan.push(await recordCopy(g, e.truncated, truncated, N, 0, t * N));
+    if (state && final) {
+      plan.push(await recordCopyRowsWhere(g, e.truncated, state.h, final.h, N, H));
+      plan.push(await recordCopyRowsWhere(g, e.truncated, state.c, final.c, N, H));
+    }
     if (state) {
       plan.push(await recordEpisodeStarts(g, e.terminated, e.truncated, state.startsStep, N));
     }
   }
-  // 2. Bootstrap and GAE.
+  // 2. Bootstrap V(s_T) and V(s_final), then GAE.
   plan.push(...boot.dispatches);
   plan.push(await recordCopy(g, boot.value, lastValues, N));
+  if (finalForward) plan.push(...finalForward.dispatches);
   plan.push(
     await recordGae(
       g,
-      { rewards, values, terminated, truncated, lastValues, advantages, returns },
+      {
+        rewards,
+        values,
+        terminated,
+        truncated,
+        lastValues,
+        // GAE reads the forward's value output directly (no copy); zeros without a time limit.
+        finalValues: finalForward?.value ?? finalValues,
+        advantages,
+        returns,
+      },
       { gamma: config.gamma, lambda: config.gaeLambda },
       T,
       N,
@@ -274,12 +317,14 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
       for (const b of [obs, actions, rewards, values, terminated, truncated, lastValues]) {
         b.destroy();
       }
+      finalValues.destroy();
+      for (const b of Object.values(final ?? {})) b.destroy();
       for (const b of [advantages, returns, dLogits, dValues, lossStats, counter]) b.destroy();
       for (const b of [params.buffer, grads.buffer, optimizer.first, optimizer.second]) {
         b.destroy();
       }
       for (const b of Object.values(state ?? {})) b.destroy();
-      for (const f of [act, boot, train]) {
+      for (const f of [act, boot, train, ...finalForward ? [finalForward] : []]) {
         for (const b of [...f.pre, ...f.outputs, ...f.gradOutputs, f.policy, f.value]) {
           b.destroy();
         }

@@ -8,10 +8,14 @@
  */
 
 import { type BackendChoice, selectBackend } from "../../gpu/device.ts";
-import type { A2cReport, A2cRunner } from "./common.ts";
+import { envSpec } from "../../envs/registry.ts";
+import { type A2cReport, type A2cRunner, checkA2cMemory } from "./common.ts";
 import { type A2cConfig, resolveA2cConfig } from "./config.ts";
 import { makeA2cCpu } from "./cpu.ts";
 import { makeA2cGpu } from "./gpu.ts";
+
+/** The training loop yields to the event loop at least this often (ms) between iterations. */
+export const YIELD_MS = 200;
 
 /** A log record of the training loop, one per `logEvery` iterations. */
 export interface A2cLogRecord extends A2cReport {
@@ -49,6 +53,7 @@ export interface A2cResult {
 export async function makeA2cRunner(
   config: A2cConfig,
 ): Promise<{ runner: A2cRunner; backend: BackendChoice }> {
+  checkA2cMemory(envSpec(config.env, config.envOptions), config); // before any work
   const backend = await selectBackend(config.backend);
   const runner = backend.backend === "webgpu"
     ? await makeA2cGpu(config, backend.gpu)
@@ -107,8 +112,15 @@ export async function trainA2c(
       last.returnMean100 >= targetReturn;
   };
   let pending: Snapshot | undefined;
+  let lastYield = performance.now();
   for (let i = firstIteration; i <= iterations; i++) {
     runner.iterate();
+    // Give the event loop a turn every YIELD_MS, so Ctrl-C (a signal listener) is seen within
+    // one iteration plus YIELD_MS on any env and backend, not only at log points.
+    if (performance.now() - lastYield >= YIELD_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
     const stop = hooks.shouldStop?.() ?? false;
     const end = stop || i === iterations;
     if (i % config.logEvery !== 0 && !end) continue;

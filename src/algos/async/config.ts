@@ -330,7 +330,13 @@ export function resolveAsyncConfig(overrides: AsyncOverrides = {}): AsyncConfig 
   for (const [field, range] of Object.entries(ranges)) {
     if (!inRange(record[field], range)) {
       problems.push(
-        `${field}: got ${JSON.stringify(record[field])}, allowed ${describeRange(range)}`,
+        `${field}: got ${
+          typeof record[field] === "number"
+            ? record[field]
+            : `a ${typeof record[field]} ${JSON.stringify(record[field])}`
+        }, allowed ${typeof record[field] === "number" ? "" : "a number in "}${
+          describeRange(range)
+        }`,
       );
     }
   }

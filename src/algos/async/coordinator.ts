@@ -16,9 +16,11 @@
 
 import { learningRateAt } from "../../nn/optim.ts";
 import { initParamsBy, type ParamLayout } from "../../nn/params.ts";
-import type { NetSpec } from "../../nn/model_spec.ts";
+import { type NetSpec, resolveLayers, sizeOf } from "../../nn/model_spec.ts";
+import { envSpec } from "../../envs/registry.ts";
 import { type AsyncConfig, type AsyncOverrides, isQAlgo, resolveAsyncConfig } from "./config.ts";
 import { asyncOptimizerConfig, makeAsyncNet } from "./learner.ts";
+import { asyncNetForEnv } from "./net.ts";
 import { loadAsyncCheckpoint, saveAsyncCheckpoint } from "./checkpoint.ts";
 import {
   Control,
@@ -141,6 +143,35 @@ async function ensureParentDir(path: string): Promise<void> {
 }
 
 /**
+ * Refuses, before any work, a run whose estimated memory exceeds three quarters of this
+ * machine's (8 GiB without --allow-sys): the shared θ, g and θ⁻, and per worker θ', the
+ * gradients and the activations of t_max rows forward and backward. Names the field that
+ * drives it (`hidden` when the run would fit with a [64, 64] MLP, else `workers`).
+ */
+export function checkAsyncMemory(config: AsyncConfig, params: number, net: NetSpec): void {
+  let limit = 8 * 2 ** 30;
+  try {
+    limit = 0.75 * Deno.systemMemoryInfo().total;
+  } catch {
+    // no --allow-sys
+  }
+  const perRow = resolveLayers(net).reduce((sum, l) => sum + sizeOf(l.outShape), 0) +
+    sizeOf(net.input.shape);
+  const need = (p: number, row: number) =>
+    4 * p * (3 + 2 * config.workers) + config.workers * config.tMax * row * 4 * 3;
+  const bytes = need(params, perRow);
+  if (bytes <= limit) return;
+  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  const field = net.input.shape.length === 1 && need(64 * 64 * 4, 4096) <= limit
+    ? `hidden: got ${JSON.stringify(config.hidden)} (${params} parameters)`
+    : `workers: got ${config.workers}`;
+  throw new RangeError(
+    `${field}: the run needs about ${gib(bytes)} GiB of memory, limit ${gib(limit)} GiB ` +
+      "(three quarters of this machine's)",
+  );
+}
+
+/**
  * Trains one of the asynchronous methods with `config.workers` Deno workers over shared
  * memory until the global step budget (or a stop: see the module doc). Validates the config
  * and builds the network before starting any worker (`net: "lstm"` with a Q method is refused there).
@@ -154,6 +185,11 @@ export async function trainAsync(
   const net = makeAsyncNet(config);
   const layout = net.layout;
   const W = config.workers;
+  checkAsyncMemory(
+    config,
+    layout.size,
+    asyncNetForEnv(envSpec(config.env, config.envOptions), config),
+  );
   const shared = makeSharedState(layout, W, isQAlgo(config.algo));
   initParamsBy(config.init, layout, config.seed, shared.params);
   shared.rmsG.fill(config.rmsInit);
@@ -210,9 +246,8 @@ export async function trainAsync(
       }
     }
   };
-  const record = (): AsyncLogRecord => {
+  const record = (T = globalSteps(shared)): AsyncLogRecord => {
     const now = performance.now();
-    const T = globalSteps(shared);
     const perWorker = (stat: number) =>
       Array.from({ length: W }, (_, id) => workerStat(shared, id, stat));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -263,7 +298,10 @@ export async function trainAsync(
     }
     let deadline = Infinity;
     while (true) {
-      await sleep(hooks.pollMs ?? 20);
+      // Poll every pollMs, or at once when a worker reaches a log point (it notifies logAt).
+      const wait = Atomics.waitAsync(shared.control, Control.logAt, 0, hooks.pollMs ?? 20);
+      if (wait.async) await wait.value;
+      else await sleep(0);
       collectReturns();
       const T = globalSteps(shared);
       if (!stopRequested(shared)) {
@@ -296,16 +334,28 @@ export async function trainAsync(
         nextCheckpoint = (Math.floor(T / config.checkpointEvery) + 1) * config.checkpointEvery;
         await saveAsyncCheckpoint(config.checkpointPath, config, layout, shared);
       }
-      if (T >= nextLog) {
-        nextLog = (Math.floor(T / config.logEvery) + 1) * config.logEvery;
-        last = record();
+      // A worker that reached a log point waits for this record (Control.logAt); a record
+      // missed that way (the worker's wait timed out) is taken when T passes it.
+      const due = Atomics.load(shared.control, Control.logAt);
+      if (due >= nextLog || T >= nextLog + config.logEvery) {
+        const at = due >= nextLog ? due : T;
+        nextLog = (Math.floor(at / config.logEvery) + 1) * config.logEvery;
+        last = record(at);
+        Atomics.store(shared.control, Control.logAt, 0);
+        Atomics.notify(shared.control, Control.logAt);
         await hooks.onLog?.(last);
+      } else if (due !== 0) {
+        // A log point already recorded: release its worker.
+        Atomics.store(shared.control, Control.logAt, 0);
+        Atomics.notify(shared.control, Control.logAt);
       }
     }
   } finally {
     // Also after an exception here (a hook or a checkpoint that threw): stop, then give the
     // workers the join timeout to report done before terminating them.
     requestStop(shared);
+    Atomics.store(shared.control, Control.logAt, 0); // release a worker held at a log point
+    Atomics.notify(shared.control, Control.logAt);
     const until = performance.now() + config.joinTimeoutSeconds * 1000;
     while (!joined && !finished.every((f) => f) && performance.now() < until) await sleep(10);
     for (const w of workers) w.terminate();

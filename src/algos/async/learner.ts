@@ -10,8 +10,9 @@
  * 3. computes targets: A3C and n-step Q the n-step returns R = r_i + γR bootstrapped from
  *    V(s; θ') (A3C) or max_a Q(s, a; θ⁻) (n-step Q), 0 after a terminal state; one-step Q
  *    y = r + γ max_a Q(s', a; θ⁻); one-step Sarsa y = r + γ Q(s', a'; θ⁻) with a' the next
- *    action actually taken. A time-limit truncation bootstraps from the episode's last state
- *    (its final observation is gone after the auto-reset), as `gae.ts` does;
+ *    action actually taken. A time-limit truncation bootstraps from the episode's final
+ *    observation, which the env keeps in `finalObs` (as `gae.ts` does; a recurrent net from
+ *    the state carried to that step);
  * 4. accumulates the gradients of the rollout's summed loss on θ' (one batched backward pass:
  *    θ' is fixed during the rollout, so this equals the paper's per-step accumulation), clips
  *    their norm (per worker, like the paper's implementation) and applies the shared
@@ -45,6 +46,7 @@ import { envSpec } from "../../envs/registry.ts";
 import {
   checkSharedState,
   Control,
+  LOG_WAIT_MS,
   pushReturn,
   type SharedState,
   stopRequested,
@@ -292,6 +294,13 @@ function makeContext(
         shared.target.set(shared.params); // θ⁻ ← θ (a lock-free copy)
         Atomics.add(shared.control, Control.targetRefreshes, 1);
       }
+      if (t % config.logEvery === 0 && t < config.totalSteps) {
+        // A log point: hold this worker until the coordinator has taken the record (it polls
+        // every few ms), so a one-worker run logs at exact multiples of logEvery.
+        Atomics.store(shared.control, Control.logAt, t);
+        Atomics.notify(shared.control, Control.logAt);
+        Atomics.wait(shared.control, Control.logAt, t, LOG_WAIT_MS);
+      }
       if (env.terminated[0] !== 0 || env.truncated[0] !== 0) {
         pushReturn(shared, id, ctx.episodeReturn, ctx.episodeLength);
         ctx.episodeReturn = 0;
@@ -355,6 +364,7 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
   const advantages = new Float32Array(config.tMax);
   const returns = new Float32Array(config.tMax);
   const lastValue = new Float32Array(1);
+  const finalValue = new Float32Array(1);
   // Recurrent nets: the LSTM state (h, c) carried across steps and rollouts, its value at the
   // rollout's start (h0, c0), and the episode-start flags of the rollout's steps.
   const H = net.hidden;
@@ -400,13 +410,15 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
       episodeStart = done;
       n++;
     }
-    // R = 0 after a terminal state, else V(s_t; θ') (GAE with λ = 1 = n-step returns); a
-    // recurrent net peeks from the carried state without advancing it.
-    lastValue[0] = done
-      ? 0
-      : H
-      ? net.forward(local, ctx.env.obs, 1, { T: 1, starts: noStart, h0: h, c0: c }).value[0]
-      : net.forward(local, ctx.env.obs, 1).value[0];
+    // R = 0 after a terminal state, V(s_final; θ') after a time limit (the final observation
+    // the env kept), else V(s_t; θ') (GAE with λ = 1 = n-step returns); a recurrent net peeks
+    // from the carried state (h, c after the rollout's last step) without advancing it.
+    const peek = (obs: Float32Array | Uint8Array) =>
+      H
+        ? net.forward(local, obs, 1, { T: 1, starts: noStart, h0: h, c0: c }).value[0]
+        : net.forward(local, obs, 1).value[0];
+    lastValue[0] = done ? 0 : peek(ctx.env.obs);
+    finalValue[0] = ctx.truncated[n - 1] !== 0 ? peek(ctx.env.finalObs) : 0;
     computeGae(
       {
         rewards: ctx.rewards.subarray(0, n),
@@ -414,6 +426,7 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
         terminated: ctx.terminated.subarray(0, n),
         truncated: ctx.truncated.subarray(0, n),
         lastValues: lastValue,
+        finalValues: finalValue,
       },
       { gamma: config.gamma, lambda: 1 },
       n,
@@ -531,13 +544,11 @@ function nStepQUpdate(config: AsyncQConfig, ctx: Context): () => void {
       n++;
     }
     const last = n - 1;
-    // R = 0 after a terminal state; max_a Q(s_t, a; θ⁻) otherwise (after a truncation, of the
-    // episode's last state).
+    // R = 0 after a terminal state; max_a Q(s, a; θ⁻) otherwise, with s the final
+    // observation the env kept after a truncation (time limit), else the current one.
     let R = 0;
     if (ctx.terminated[last] === 0) {
-      const s = ctx.truncated[last] !== 0
-        ? obsRows(ctx, n).subarray(last * ctx.obsSize)
-        : ctx.env.obs;
+      const s = ctx.truncated[last] !== 0 ? ctx.env.finalObs : ctx.env.obs;
       R = maxOf(tools.targetQ(s));
     }
     for (let i = last; i >= 0; i--) {
@@ -570,8 +581,8 @@ function oneStepUpdate(config: AsyncQConfig, ctx: Context): () => void {
       let y = r;
       if (ctx.terminated[n] === 0) {
         if (ctx.truncated[n] !== 0) {
-          // Time limit: bootstrap from the episode's last state s_n.
-          const q = tools.targetQ(obsRows(ctx, n + 1).subarray(n * ctx.obsSize));
+          // Time limit: bootstrap from the final observation s_{n+1} the env kept.
+          const q = tools.targetQ(ctx.env.finalObs);
           y = r + config.gamma * (sarsa ? q[a] : maxOf(q));
         } else if (sarsa) {
           pending = tools.select(); // a' ~ ε-greedy(Q(s'; θ'))

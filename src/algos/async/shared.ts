@@ -29,10 +29,19 @@ export const Control = {
   updates: 2,
   /** Target network refreshes θ⁻ ← θ so far. */
   targetRefreshes: 3,
+  /**
+   * The global step of a log record that is due (a multiple of `logEvery`), 0 when none: the
+   * worker whose step reached it waits (Atomics.wait, with a timeout) until the coordinator
+   * has taken the record and cleared it, so records land on the interval.
+   */
+  logAt: 4,
 } as const;
 
 /** Words of `control`. */
-export const CONTROL_WORDS = 4;
+export const CONTROL_WORDS = 5;
+
+/** How long a worker waits at a log point for the coordinator before going on (ms). */
+export const LOG_WAIT_MS = 2000;
 
 /** Indices into each worker's row of `workerStats`. */
 export const WorkerStat = {
