@@ -25,7 +25,7 @@ Deno.test("a2c config: out-of-range fields are refused before any work, naming e
   // A net that does not fit the env's observation is refused when the runner is built.
   assert.throws(
     () => netForEnv(envSpec("catch"), { net: "ff", hidden: [64] }),
-    /net layer 0 \(conv2d\): kernel 8 stride 4 padding 0 does not fit the input \[1, 10, 5\]/,
+    /net layer 0 \(conv2d\): kernel 8 stride 4 padding 1 does not fit the input \[1, 10, 5\]/,
   );
 });
 
