@@ -27,6 +27,7 @@ export {
   type AsyncQConfig,
   isQAlgo,
   MAX_GLOBAL_STEPS,
+  pongCpuPreset,
   resolveAsyncConfig,
 } from "./config.ts";
 export {

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { pongCpuPreset, trainAsync } from "../../src/algos/async/mod.ts";
+
+// Pong learned from pixels, the toolkit's headline, in a budget CI can afford: the CPU preset
+// (A3C, 2 workers, 42×42×4 frames, the FF net) must raise the mean return of the last 100 full
+// games to −16. Random play scores about −19.7 a game, standing still −18.6, always up or down
+// −20.9 (README, "Pong"), so no frozen or random policy passes; a run on 2026-12-02 passed −16
+// at about 230k global steps. Fails when the learner, the net's view of the frames or Pong breaks.
+const BUDGET = 600_000;
+const TARGET = -16;
+
+Deno.test(`a3c learns Pong from pixels: mean return of 100 games ≥ ${TARGET} within ${BUDGET} steps`, async () => {
+  const result = await trainAsync(
+    { ...pongCpuPreset(2), totalSteps: BUDGET, seed: 1 },
+    { handleSigint: false, targetReturn: TARGET },
+  );
+  assert.equal(
+    result.stopReason,
+    "target",
+    `stopped by ${result.stopReason} at ${result.last.globalSteps} steps with a mean return ` +
+      `of ${result.last.returnMean100}`,
+  );
+});
