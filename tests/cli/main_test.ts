@@ -4,27 +4,8 @@ import { resolveA2cConfig } from "../../src/algos/a2c/config.ts";
 import { makeA2cCpu } from "../../src/algos/a2c/cpu.ts";
 import { makeA2cRunner, trainA2c } from "../../src/algos/a2c/train.ts";
 import { makeA2cEntry, registerAlgo } from "../../src/cli/algos.ts";
-import { main } from "../../src/cli/main.ts";
+import { run, TINY } from "./run_cli.ts";
 import { readMetrics, readRunInfo } from "../../src/cli/run_dir.ts";
-
-/** Runs the program in-process, capturing its output. */
-async function run(args: string[], interrupt?: AbortController) {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    out: (s) => {
-      out += s;
-      // Like Ctrl-C as soon as the first progress line shows.
-      if (interrupt && s.includes("steps/s")) interrupt.abort();
-    },
-    err: (s) => (err += s),
-    isTerminal: false,
-    interrupt: interrupt?.signal,
-  });
-  return { code, out, err };
-}
-
-const TINY = ["--env", "catch", "--backend", "cpu", "--seed", "3", "--log-every", "5"];
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);

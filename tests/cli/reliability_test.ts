@@ -3,27 +3,9 @@
  * in-process through `main`, kill cases with a child process (every wait has a timeout).
  */
 import assert from "node:assert/strict";
-import { main } from "../../src/cli/main.ts";
+import { run, TINY } from "./run_cli.ts";
 import { readMetrics } from "../../src/cli/run_dir.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.ts";
-
-/** Runs the program in-process, capturing its output. */
-export async function run(args: string[], interrupt?: AbortController) {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    out: (s) => {
-      out += s;
-      if (interrupt && s.includes("steps/s")) interrupt.abort();
-    },
-    err: (s) => (err += s),
-    isTerminal: false,
-    interrupt: interrupt?.signal,
-  });
-  return { code, out, err };
-}
-
-const TINY = ["--env", "catch", "--backend", "cpu", "--seed", "3", "--log-every", "5"];
 
 /** Rewrites one value of tensor `name` (a name prefix picks the first match) in place. */
 async function poison(path: string, prefix: string, index: number, value: number) {
