@@ -28,7 +28,10 @@ const CPU_PRESET = pongCpuPreset(navigator.hardwareConcurrency);
 
 const program = new Command()
   .name("a2c_pong")
-  .description("A2C learns Pong from pixels; writes a run folder with a GIF of the agent.")
+  .description(
+    "Learns Pong from pixels to +18: A2C on a GPU, or the CPU preset (A3C, a Deno worker a " +
+      "core, 42×42 frames) without one; writes a run folder with a GIF of the agent.",
+  )
   .option("--envs <n>", "GPU: environments stepped in lockstep, N (default: Pong's preset, 256)")
   .option("--rollout <n>", "GPU: rollout length T (default 5)")
   .option("--workers <n>", `CPU: A3C workers (default: the cores, ${CPU_PRESET.workers})`)
@@ -44,7 +47,7 @@ const program = new Command()
       .choices(["ff", "lstm"]).default("ff"),
   )
   .option("--out <dir>", "parent folder of run folders", "runs")
-  .option("--name <name>", "run folder name (default a2c-pong-<timestamp>)")
+  .option("--name <name>", "run folder name (default a2c-pong- or a3c-pong-<timestamp>)")
   .addHelpText(
     "after",
     "\nExamples:\n  deno run -A examples/a2c_pong.ts\n" +
