@@ -59,7 +59,7 @@ function asyncConfigOf(runConfig: RunConfig): AsyncConfig {
 function cpuWorkers(config: AsyncConfig): BackendChoice {
   return {
     backend: "cpu",
-    reason: `${config.workers} Deno workers on the CPU twins (the asynchronous methods run ` +
+    reason: `${config.workers} Deno workers on the CPU (the asynchronous methods run ` +
       "on CPU cores)",
   };
 }
