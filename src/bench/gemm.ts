@@ -10,6 +10,7 @@
 
 import { gemm, type GemmBackend, gemmBackend, setGemmBackend } from "../nn/gemm.ts";
 import { matmul, type MatmulFn } from "../nn/linear.ts";
+import { randomFloats } from "./matmul.ts";
 import type { BenchRow } from "./row.ts";
 
 /** The (m, n, k) shapes measured by default, with what each is in the nets. */
@@ -19,16 +20,6 @@ export const GEMM_SHAPES: readonly (readonly [number, number, number, string])[]
   [648, 32, 256, "conv2 as im2col, B=8"],
   [512, 512, 512, "square"],
 ];
-
-function randomFloats(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

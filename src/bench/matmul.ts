@@ -16,7 +16,8 @@ import { chooseMatmulPath, type MatmulPath, recordMatmul } from "../nn/linear_gp
 import type { BenchRow } from "./row.ts";
 export type { BenchRow };
 
-function randomFloats(n: number, seed: number): Float32Array {
+/** `n` floats in [−0.5, 0.5) from a seeded LCG (benchmark inputs: fast, not statistical). */
+export function randomFloats(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0;
   for (let i = 0; i < n; i++) {

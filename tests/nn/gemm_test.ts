@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { randomFloats as rand } from "../../src/bench/matmul.ts";
 import {
   compileGemm,
   conv2dBackwardWasm,
@@ -26,16 +27,6 @@ import { conv2dBackward, conv2dForward, type Conv2dShape } from "../../src/nn/co
 import { createLstmCache, lstmSequenceBackward, lstmSequenceForward } from "../../src/nn/lstm.ts";
 
 const EPS = 2 ** -24;
-
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 /** Σ_kk |alpha·A(i,kk)·B(kk,j)| (+ |C| when accumulating), per element of C, in float64. */
 function magnitudes(
