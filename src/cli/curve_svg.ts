@@ -166,7 +166,7 @@ export function curvesSvg(series: readonly CurveSeries[], options: CurveOptions 
   const legend = series.length < 2
     ? []
     : series.map((s, k) =>
-      `<text x="${width - 24}" y="${20 + 14 * k}" text-anchor="end" fill="${
+      `<text x="${width - 24}" y="${15 + 12 * k}" font-size="11" text-anchor="end" fill="${
         COLOURS[k % COLOURS.length]
       }">${escapeXml(s.label)}</text>`
     );
