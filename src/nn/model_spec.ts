@@ -149,13 +149,14 @@ export function policyOutputs(head: HeadSpec): number {
 }
 
 /**
- * The least zero padding with which a conv of `kernel` and `stride` reads every one of `size`
- * inputs (the stride divides size + 2·padding − kernel).
+ * The least zero padding with which a conv of `kernel` and `stride` reads the last of `size`
+ * inputs (its last output's window reaches input `size − 1`).
  */
 export function coverPadding(size: number, kernel: number, stride: number): number {
-  let p = 0;
-  while ((size + 2 * p - kernel) % stride !== 0 || size + 2 * p < kernel) p++;
-  return p;
+  for (let p = 0;; p++) {
+    const outputs = Math.floor((size + 2 * p - kernel) / stride) + 1;
+    if (outputs >= 1 && (outputs - 1) * stride - p + kernel - 1 >= size - 1) return p;
+  }
 }
 
 /**
@@ -172,7 +173,7 @@ export function a3cFeedForwardNet(
 ): NetSpec {
   const side = Math.max(input[1] ?? 1, input[2] ?? 1);
   const pad1 = coverPadding(side, 8, 4);
-  const side1 = (side + 2 * pad1 - 8) / 4 + 1;
+  const side1 = Math.floor((side + 2 * pad1 - 8) / 4) + 1;
   const pad2 = coverPadding(side1, 4, 2);
   return {
     input: { shape: input, dtype },

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { actorCriticLoss, LOSS_STATS, LossStat } from "../../src/nn/actor_critic.ts";
-import { a3cFeedForwardNet, mlpNet, type NetSpec, paramSpecs } from "../../src/nn/model_spec.ts";
+import {
+  a3cFeedForwardNet,
+  coverPadding,
+  mlpNet,
+  type NetSpec,
+  paramSpecs,
+  resolveLayers,
+} from "../../src/nn/model_spec.ts";
 import {
   makeCpuActivations,
   netBackward,
@@ -159,5 +166,26 @@ Deno.test("net_cpu: the final state of a T-step forward equals T one-step forwar
   assert.throws(
     () => netForward(net, pv, obs, seq),
     /layer 1 is an LSTM; pass its recurrent state/,
+  );
+});
+
+Deno.test("nets: every input pixel reaches the body; a conv that skips some is refused", () => {
+  // The A3C FF net: unpadded on 84×84; on 42×42 padded so the agent's paddle (the right
+  // columns) reaches the fc layer (unpadded, conv 4×4/2 on 9 columns read only 8).
+  const shapes = (side: number) =>
+    resolveLayers(a3cFeedForwardNet([4, side, side])).map((l) => l.outShape.join("x"));
+  assert.deepEqual(shapes(84), ["16x20x20", "32x9x9", "256"]);
+  assert.deepEqual(shapes(42), ["16x10x10", "32x4x4", "256"]);
+  assert.equal(coverPadding(42, 8, 4), 1);
+  assert.equal(coverPadding(9, 4, 2), 1);
+  assert.equal(coverPadding(10, 1, 2), 1); // a stride past the kernel: padding shifts the grid
+  const skipping: NetSpec = {
+    input: { shape: [1, 9, 9], dtype: "f32" },
+    layers: [{ kind: "conv2d", outChannels: 2, kernel: 4, stride: 2, activation: "relu" }],
+    head: { kind: "categorical", actions: 2 },
+  };
+  assert.throws(
+    () => resolveLayers(skipping),
+    /layer 0 \(conv2d\): kernel 4 stride 2 padding 0 never reads input rows 8\.\.8 of \[1, 9, 9\]; padding 1 reads them all/,
   );
 });
