@@ -13,7 +13,7 @@
  * `deno test -A tests/<dir>/<name>_test.ts`.
  *
  * The crash still comes now and then after the runner has printed its summary, as an abort
- * (code 134) or a segfault (code 139): 2 of 4 clean-clone CI runs and 2 of 5 suite runs on
+ * (code 134) or a segfault (code 139): 2 of 5 clean-clone CI runs and 2 of 5 suite runs on
  * 2026-12-02, with A3C workers, child processes and more GPU tests in the suite.
  * `scripts/run_suite.ts`, which `deno task test` runs, counts a run whose summary says
  * "0 failed" and which then crashed with code 134 or 139 as a pass, and says so.
