@@ -132,27 +132,7 @@ for (const [gamma, lambda] of [[0.99, 0.95], [0.9, 1], [0.97, 0]]) {
     const N = 6;
     const x = randomRollout(T, N, 23);
     assert.ok(x.truncated.some((d) => d === 1), "the rollout has truncations");
-    const adv = new Float64Array(T * N);
-    const ret = new Float64Array(T * N);
-    computeGae(x, { gamma, lambda }, T, N, adv, ret);
-    const expected = sb3Gae(
-      x.rewards,
-      x.values,
-      x.terminated,
-      x.truncated,
-      x.lastValues,
-      x.finalValues,
-      gamma,
-      lambda,
-      T,
-      N,
-    );
-    assertClose(adv, expected, { atol: 1e-12, rtol: 1e-12, name: "advantages" });
-    assertClose(ret, expected.map((a, i) => a + x.values[i]), {
-      atol: 1e-12,
-      rtol: 1e-12,
-      name: "returns",
-    });
+    assertGaeMatches(sb3Gae, x, gamma, lambda, T, N);
   });
 }
 
@@ -210,27 +190,40 @@ for (const [gamma, lambda] of [[0.99, 0.95], [0.9, 1], [1, 0], [0.97, 0.5]]) {
     const T = 17;
     const N = 5;
     const x = randomRollout(T, N, 11);
-    const adv = new Float64Array(T * N);
-    const ret = new Float64Array(T * N);
-    computeGae(x, { gamma, lambda }, T, N, adv, ret);
-    const expected = directGae(
-      x.rewards,
-      x.values,
-      x.terminated,
-      x.truncated,
-      x.lastValues,
-      x.finalValues,
-      gamma,
-      lambda,
-      T,
-      N,
-    );
-    assertClose(adv, expected, { atol: 1e-12, rtol: 1e-12, name: "advantages" });
-    assertClose(ret, expected.map((a, i) => a + x.values[i]), {
-      atol: 1e-12,
-      rtol: 1e-12,
-      name: "returns",
-    });
+    assertGaeMatches(directGae, x, gamma, lambda, T, N);
+  });
+}
+
+/** computeGae on rollout `x` against a reference formula, advantages and returns, to 1e-12. */
+function assertGaeMatches(
+  reference: typeof sb3Gae,
+  x: ReturnType<typeof randomRollout>,
+  gamma: number,
+  lambda: number,
+  T: number,
+  N: number,
+): void {
+  const adv = new Float64Array(T * N);
+  const ret = new Float64Array(T * N);
+  computeGae(x, { gamma, lambda }, T, N, adv, ret);
+  const { rewards, values, terminated, truncated, lastValues, finalValues } = x;
+  const expected = reference(
+    rewards,
+    values,
+    terminated,
+    truncated,
+    lastValues,
+    finalValues,
+    gamma,
+    lambda,
+    T,
+    N,
+  );
+  assertClose(adv, expected, { atol: 1e-12, rtol: 1e-12, name: "advantages" });
+  assertClose(ret, expected.map((a, i) => a + values[i]), {
+    atol: 1e-12,
+    rtol: 1e-12,
+    name: "returns",
   });
 }
 
