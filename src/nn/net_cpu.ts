@@ -164,6 +164,20 @@ export function netForward(
   acts: CpuActivations,
   rec?: Recurrence,
 ): void {
+  for (const _ of netForwardLayers(spec, params, obs, acts, rec));
+}
+
+/**
+ * {@link netForward} one layer at a time: yields after each body layer, so a caller can give
+ * the event loop a turn inside a large batch (Ctrl-C within a second on the CPU backend).
+ */
+export function* netForwardLayers(
+  spec: NetSpec,
+  params: TensorViews,
+  obs: Float32Array | Uint8Array,
+  acts: CpuActivations,
+  rec?: Recurrence,
+): Generator<void, void, void> {
   const B = acts.batch;
   checkShape("net.forward", "obs", obs.length, [B, ...spec.input.shape]);
   checkRecurrence("net.forward", spec, B, rec);
@@ -200,6 +214,7 @@ export function netForward(
     }
     if (layer.kind !== "lstm") activationForward(layer.activation, y, y);
     x = y;
+    yield;
   }
   const features = asFloats(x);
   const F = layers.length ? sizeOf(layers[layers.length - 1].outShape) : sizeOf(spec.input.shape);
@@ -235,6 +250,20 @@ export function netBackward(
   dValue: Float32Array,
   rec?: Recurrence,
 ): void {
+  for (const _ of netBackwardLayers(spec, params, grads, obs, acts, dPolicy, dValue, rec));
+}
+
+/** {@link netBackward} one layer at a time: yields after the heads and after each body layer. */
+export function* netBackwardLayers(
+  spec: NetSpec,
+  params: TensorViews,
+  grads: TensorViews,
+  obs: Float32Array | Uint8Array,
+  acts: CpuActivations,
+  dPolicy: Float32Array,
+  dValue: Float32Array,
+  rec?: Recurrence,
+): Generator<void, void, void> {
   const B = acts.batch;
   checkRecurrence("net.backward", spec, B, rec);
   const layers = resolveLayers(spec);
@@ -262,6 +291,7 @@ export function netBackward(
       matmul: gemm,
     });
   }
+  yield;
   for (let i = last; i >= 0; i--) {
     const layer = layers[i];
     const y = acts.outputs[i];
@@ -309,5 +339,6 @@ export function netBackward(
         { matmul: gemm },
       );
     }
+    yield;
   }
 }

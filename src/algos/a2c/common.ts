@@ -162,6 +162,12 @@ export interface A2cRunner {
   /** Runs one iteration: T steps of N envs, GAE, one gradient step. Does not wait for the GPU. */
   iterate(): void;
   /**
+   * The CPU form's iteration as phases, between which the training loop may give the event
+   * loop a turn (Ctrl-C within a second on a large batch); an iteration left unfinished changes
+   * neither the parameters nor the optimizer. Absent on the GPU, whose `iterate` only encodes.
+   */
+  iterateInPhases?(): Generator<void, void, void>;
+  /**
    * Statistics since the previous call, as of the iterations run when it is called. On the GPU
    * the copy is queued behind them and the promise resolves once the GPU gets there; `iterate`
    * may be called meanwhile (a pipelined readback). Reports resolve in call order.

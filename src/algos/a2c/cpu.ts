@@ -13,8 +13,9 @@ import { paramSpecs, policyOutputs, sizeOf } from "../../nn/model_spec.ts";
 import {
   lstmLayer,
   makeCpuActivations,
-  netBackward,
+  netBackwardLayers,
   netForward,
+  netForwardLayers,
   type Recurrence,
   type TensorViews,
   viewTensors,
@@ -113,6 +114,84 @@ export function makeA2cCpu(
   let learningRate = config.lr;
   let nonFinite = false;
 
+  /**
+   * One iteration as phases (a rollout step, a layer of the training forward or backward):
+   * the training loop gives the event loop a turn between them. Parameters and the optimizer
+   * change only in the last phase, so an iteration left unfinished (Ctrl-C) changes neither.
+   */
+  function* phases(): Generator<void, void, void> {
+    // 1. Rollout: T steps of N envs with the current policy.
+    h0.set(h);
+    c0.set(c);
+    let truncations = false;
+    for (let t = 0; t < T; t++) {
+      obs.set(env.obs, t * N * obsSize);
+      starts.set(startsStep, t * N);
+      netForward(net, pv, env.obs, act, acting);
+      values.set(act.value, t * N);
+      sampleCategorical({
+        logits: act.policy,
+        actions: stepActions,
+        B: N,
+        A,
+        seed: config.seed,
+        counter: counter++,
+      });
+      actions.set(stepActions, t * N);
+      env.step(stepActions);
+      rewards.set(env.reward, t * N);
+      terminated.set(env.terminated, t * N);
+      truncated.set(env.truncated, t * N);
+      if (env.truncated.includes(1)) {
+        truncations = true;
+        if (H) {
+          copyRowsWhere(env.truncated, h, finalH, H);
+          copyRowsWhere(env.truncated, c, finalC, H);
+        }
+      }
+      episodeStarts(env.terminated, env.truncated, startsStep);
+      yield;
+    }
+    // 2. Bootstrap from V(s_T) and, where a time limit cut an episode, from V(s_final);
+    // compute GAE advantages and λ-returns. (The GPU runs the s_final forward every
+    // rollout; here it is skipped when no env truncated.)
+    netForward(net, pv, env.obs, act, bootstrap);
+    lastValues.set(act.value);
+    if (truncations) {
+      netForward(net, pv, env.finalObs, act, finalValue);
+      finalValues.set(act.value);
+    }
+    computeGae(
+      { rewards, values, terminated, truncated, lastValues, finalValues },
+      { gamma: config.gamma, lambda: config.gaeLambda },
+      T,
+      N,
+      advantages,
+      returns,
+    );
+    // 3. Forward and backward on the whole T·N batch through the fused head.
+    yield* netForwardLayers(net, pv, obs, train, learning);
+    actorCriticLoss({
+      logits: train.policy,
+      values: train.value,
+      actions,
+      advantages,
+      returns,
+      dLogits,
+      dValues,
+      stats: lossStats,
+      B: T * N,
+      A,
+    }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef });
+    yield* netBackwardLayers(net, pv, gv, obs, train, dLogits, dValues, learning);
+    // 4. Clip the global gradient norm, anneal the learning rate, step the optimizer.
+    const step = optimizerStep(optConfig, optState, params, grads);
+    gradNorm = step.gradNorm;
+    learningRate = step.lr;
+    if (!Number.isFinite(gradNorm) || lossStats[LossStat.badRows] > 0) nonFinite = true;
+    iterations++;
+  }
+
   return {
     net,
     parameterCount: layout.size,
@@ -122,76 +201,9 @@ export function makeA2cCpu(
       return iterations;
     },
     iterate() {
-      // 1. Rollout: T steps of N envs with the current policy.
-      h0.set(h);
-      c0.set(c);
-      let truncations = false;
-      for (let t = 0; t < T; t++) {
-        obs.set(env.obs, t * N * obsSize);
-        starts.set(startsStep, t * N);
-        netForward(net, pv, env.obs, act, acting);
-        values.set(act.value, t * N);
-        sampleCategorical({
-          logits: act.policy,
-          actions: stepActions,
-          B: N,
-          A,
-          seed: config.seed,
-          counter: counter++,
-        });
-        actions.set(stepActions, t * N);
-        env.step(stepActions);
-        rewards.set(env.reward, t * N);
-        terminated.set(env.terminated, t * N);
-        truncated.set(env.truncated, t * N);
-        if (env.truncated.includes(1)) {
-          truncations = true;
-          if (H) {
-            copyRowsWhere(env.truncated, h, finalH, H);
-            copyRowsWhere(env.truncated, c, finalC, H);
-          }
-        }
-        episodeStarts(env.terminated, env.truncated, startsStep);
-      }
-      // 2. Bootstrap from V(s_T) and, where a time limit cut an episode, from V(s_final);
-      // compute GAE advantages and λ-returns. (The GPU runs the s_final forward every
-      // rollout; here it is skipped when no env truncated.)
-      netForward(net, pv, env.obs, act, bootstrap);
-      lastValues.set(act.value);
-      if (truncations) {
-        netForward(net, pv, env.finalObs, act, finalValue);
-        finalValues.set(act.value);
-      }
-      computeGae(
-        { rewards, values, terminated, truncated, lastValues, finalValues },
-        { gamma: config.gamma, lambda: config.gaeLambda },
-        T,
-        N,
-        advantages,
-        returns,
-      );
-      // 3. Forward and backward on the whole T·N batch through the fused head.
-      netForward(net, pv, obs, train, learning);
-      actorCriticLoss({
-        logits: train.policy,
-        values: train.value,
-        actions,
-        advantages,
-        returns,
-        dLogits,
-        dValues,
-        stats: lossStats,
-        B: T * N,
-        A,
-      }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef });
-      netBackward(net, pv, gv, obs, train, dLogits, dValues, learning);
-      // 4. Clip the global gradient norm, anneal the learning rate, step the optimizer.
-      const step = optimizerStep(optConfig, optState, params, grads);
-      gradNorm = step.gradNorm;
-      learningRate = step.lr;
-      if (!Number.isFinite(gradNorm) || lossStats[LossStat.badRows] > 0) nonFinite = true;
-      iterations++;
+      for (const _ of phases());
     },
+    iterateInPhases: phases,
     report(): Promise<A2cReport> {
       const stats = env.episodeStats();
       const fresh = newEpisodes(stats, episodesSeen);

@@ -113,15 +113,22 @@ export async function trainA2c(
   };
   let pending: Snapshot | undefined;
   let lastYield = performance.now();
+  // Give the event loop a turn every YIELD_MS, so Ctrl-C (a signal listener) is seen within
+  // YIELD_MS plus one phase of an iteration on the CPU (a rollout step or a layer's backward)
+  // or one iteration on the GPU, not only at log points.
+  const turn = async (): Promise<boolean> => {
+    if (performance.now() - lastYield < YIELD_MS) return false;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    lastYield = performance.now();
+    return hooks.shouldStop?.() ?? false;
+  };
   for (let i = firstIteration; i <= iterations; i++) {
-    runner.iterate();
-    // Give the event loop a turn every YIELD_MS, so Ctrl-C (a signal listener) is seen within
-    // one iteration plus YIELD_MS on any env and backend, not only at log points.
-    if (performance.now() - lastYield >= YIELD_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
-    const stop = hooks.shouldStop?.() ?? false;
+    let cut = false; // stopped inside the iteration: it is dropped, the model as after i − 1
+    if (runner.iterateInPhases) {
+      for (const _ of runner.iterateInPhases()) if ((cut = await turn())) break;
+    } else runner.iterate();
+    if (!cut) await turn();
+    const stop = cut || (hooks.shouldStop?.() ?? false);
     const end = stop || i === iterations;
     if (i % config.logEvery !== 0 && !end) continue;
     const next: Snapshot = { report: runner.report(), requestedAt: performance.now() };
