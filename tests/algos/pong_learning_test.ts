@@ -11,7 +11,9 @@ const TARGET = -16;
 
 Deno.test(`a3c learns Pong from pixels: mean return of 100 games ≥ ${TARGET} within ${BUDGET} steps`, async () => {
   const result = await trainAsync(
-    { ...pongCpuPreset(2), totalSteps: BUDGET, seed: 1 },
+    // lr held at the preset's 7e-4: its schedule anneals over the preset's budget, and over
+    // its first 600k steps lr only falls to 0.8 of that.
+    { ...pongCpuPreset(2), totalSteps: BUDGET, annealLr: false, seed: 1 },
     { handleSigint: false, targetReturn: TARGET },
   );
   assert.equal(
