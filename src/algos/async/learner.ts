@@ -124,22 +124,27 @@ export interface Learner {
   active(): boolean;
   /**
    * One rollout of up to t_max steps and one shared update. Throws on a non-finite loss or
-   * gradient, and (test hook) when `faultWorker` is this id and its step count reaches
-   * `faultAtStep`.
+   * gradient, and at the injected fault's step ({@link LearnerOptions.faultAtStep}).
    */
   update(): void;
 }
 
-/**
- * Builds worker `id`'s learner over `shared` (the env reset from the worker's seed). `net`
- * defaults to the run's CPU net.
- */
+/** What tests inject into a learner. */
+export interface LearnerOptions {
+  /** The network (default: the run's CPU net, `makeAsyncNet(config)`). */
+  readonly net?: LearnerNet;
+  /** Throw an error once the learner's local step count reaches this (fault handling tests). */
+  readonly faultAtStep?: number;
+}
+
+/** Builds worker `id`'s learner over `shared` (the env reset from the worker's seed). */
 export function makeLearner(
   config: AsyncConfig,
   shared: SharedState,
   id: number,
-  net: LearnerNet = makeAsyncNet(config),
+  opts: LearnerOptions = {},
 ): Learner {
+  const net = opts.net ?? makeAsyncNet(config);
   checkSharedState(shared, net.layout, id);
   if (config.algo !== "a3c" && shared.target.length !== net.layout.size) {
     throw new RangeError(`async: ${config.algo} needs the target network in the shared state`);
@@ -147,7 +152,7 @@ export function makeLearner(
   const seed = workerSeed(config, id);
   const env = makeCpuEnv(config.env, 1, config.envOptions);
   env.reset(seed);
-  const ctx = makeContext(config, shared, id, net, env, seed);
+  const ctx = makeContext(config, shared, id, net, env, seed, opts.faultAtStep);
   const update = config.algo === "a3c"
     ? a3cUpdate(config, ctx)
     : config.algo === "n-step-q"
@@ -173,11 +178,11 @@ export function runLearner(
   config: AsyncConfig,
   shared: SharedState,
   id: number,
-  opts: { maxUpdates?: number; net?: LearnerNet } = {},
+  opts: LearnerOptions & { readonly maxUpdates?: number } = {},
 ): LearnerProgress {
   const row = id * WORKER_STAT_WORDS;
   try {
-    const learner = makeLearner(config, shared, id, opts.net);
+    const learner = makeLearner(config, shared, id, opts);
     const max = opts.maxUpdates ?? Infinity;
     for (let u = 0; u < max && learner.active(); u++) learner.update();
     shared.workerStats[row + WorkerStat.status] = 1;
@@ -237,6 +242,7 @@ function makeContext(
   net: LearnerNet,
   env: CpuVecEnv,
   seed: number,
+  faultAtStep = Infinity,
 ): Context {
   const T = config.tMax;
   const A = net.actions;
@@ -277,10 +283,9 @@ function makeContext(
     episodeLength: 0,
     counter: 0,
     envStep(action) {
-      if (config.faultWorker === id && ctx.steps >= config.faultAtStep) {
+      if (ctx.steps >= faultAtStep) {
         throw new Error(
-          `fault injected by the test hook at local step ${ctx.steps} ` +
-            `(faultWorker ${id}, faultAtStep ${config.faultAtStep})`,
+          `fault injected by the test hook at local step ${ctx.steps} (worker ${id})`,
         );
       }
       ctx.one[0] = action;
