@@ -2,9 +2,9 @@
 // `deno task gen`. Each member's doc, default and bounds come from its field's entry there.
 
 /**
- * Every setting of an A2C run (fields: `A2C_FIELDS`; defaults: `A2C_DEFAULTS`).
+ * The fields every algorithm has, with the same default and bounds.
  */
-export interface A2cConfig {
+export interface SharedConfig {
   /**
    * Environment name (see `ENV_NAMES`).
    *
@@ -17,6 +17,69 @@ export interface A2cConfig {
    * Default {}; allowed an object.
    */
   envOptions: Record<string, number>;
+  /**
+   * Discount γ.
+   *
+   * Default 0.99; allowed (0, 1].
+   */
+  gamma: number;
+  /**
+   * Initial learning rate η.
+   *
+   * Default 0.0007; allowed (0, 1].
+   */
+  lr: number;
+  /**
+   * Anneal the learning rate linearly to 0 over `totalSteps` (the paper's schedule).
+   *
+   * Default true; allowed true, false.
+   */
+  annealLr: boolean;
+  /**
+   * RMSProp decay α.
+   *
+   * Default 0.99; allowed [0, 1).
+   */
+  rmsAlpha: number;
+  /**
+   * RMSProp's mean square g at the start: 0 (the paper's, PyTorch's) or 1 (TensorFlow's, as
+   * Stable-Baselines3's `RMSpropTFLike`).
+   *
+   * Default 0; allowed [0, 1000000].
+   */
+  rmsInit: number;
+  /**
+   * Network: an MLP (vector observations), the A3C paper's FF conv net (`ff`) or the conv + LSTM
+   * net; `auto` picks `ff` for pixels, else `mlp`.
+   *
+   * Default "auto"; allowed auto, mlp, ff, lstm.
+   */
+  net: "auto" | "mlp" | "ff" | "lstm";
+  /**
+   * Hidden layer sizes of the MLP.
+   *
+   * Default [64, 64]; allowed a list of integers in [1, Infinity).
+   */
+  hidden: number[];
+  /**
+   * Parameter init: `uniform` (PyTorch's, ±1/√fan-in, policy layer ×0.01) or `orthogonal` (gain
+   * √2, policy 0.01, value 1: the baselines' for Atari).
+   *
+   * Default "uniform"; allowed uniform, orthogonal.
+   */
+  init: "uniform" | "orthogonal";
+  /**
+   * Seed of the init, the envs and the action sampling (async: worker k uses seed + k).
+   *
+   * Default 1; allowed an integer in [0, 4294967295].
+   */
+  seed: number;
+}
+
+/**
+ * Every setting of an A2C run (fields: `A2C_FIELDS`; defaults: `A2C_DEFAULTS`).
+ */
+export interface A2cConfig extends SharedConfig {
   /**
    * Environments stepped in lockstep, N.
    *
@@ -36,29 +99,11 @@ export interface A2cConfig {
    */
   totalSteps: number;
   /**
-   * Discount γ.
-   *
-   * Default 0.99; allowed (0, 1].
-   */
-  gamma: number;
-  /**
    * GAE λ; 1 gives the A3C paper's n-step returns.
    *
    * Default 1; allowed [0, 1].
    */
   gaeLambda: number;
-  /**
-   * Initial learning rate η.
-   *
-   * Default 0.0007; allowed (0, 1].
-   */
-  lr: number;
-  /**
-   * Anneal the learning rate linearly to 0 over `totalSteps` (the paper's schedule).
-   *
-   * Default true; allowed true, false.
-   */
-  annealLr: boolean;
   /**
    * Optimizer: RMSProp (the paper's form) or Adam.
    *
@@ -66,24 +111,11 @@ export interface A2cConfig {
    */
   optimizer: "rmsprop" | "adam";
   /**
-   * RMSProp decay α.
-   *
-   * Default 0.99; allowed [0, 1).
-   */
-  rmsAlpha: number;
-  /**
    * RMSProp ε, inside the square root as the paper writes it: θ ← θ − η·Δθ/√(g + ε).
    *
    * Default 0.00001; allowed (0, 1].
    */
   rmsEps: number;
-  /**
-   * RMSProp's mean square g at the start: 0 (the paper's, PyTorch's) or 1 (TensorFlow's, as
-   * Stable-Baselines3's `RMSpropTFLike`).
-   *
-   * Default 0; allowed [0, 1000000].
-   */
-  rmsInit: number;
   /**
    * Value loss coefficient.
    *
@@ -103,32 +135,6 @@ export interface A2cConfig {
    */
   maxGradNorm: number;
   /**
-   * Network: an MLP (vector observations), the A3C paper's FF conv net (`ff`) or the conv + LSTM
-   * net; `auto` picks `ff` for pixels, else `mlp`.
-   *
-   * Default "auto"; allowed auto, mlp, ff, lstm.
-   */
-  net: "auto" | "mlp" | "ff" | "lstm";
-  /**
-   * Hidden layer sizes of the MLP.
-   *
-   * Default [64, 64]; allowed a list of integers in [1, Infinity).
-   */
-  hidden: number[];
-  /**
-   * Parameter init: `uniform` (PyTorch's, ±1/√fan-in, policy layer ×0.01) or `orthogonal` (gain
-   * √2, policy 0.01, value 1: the baselines' for Atari).
-   *
-   * Default "uniform"; allowed uniform, orthogonal.
-   */
-  init: "uniform" | "orthogonal";
-  /**
-   * Seed of the init, the envs and the action sampling (async: worker k uses seed + k).
-   *
-   * Default 1; allowed an integer in [0, 4294967295].
-   */
-  seed: number;
-  /**
    * Compute backend: `auto` picks the GPU where it is faster, else the CPU.
    *
    * Default "auto"; allowed auto, webgpu, cpu.
@@ -145,19 +151,7 @@ export interface A2cConfig {
 /**
  * Settings shared by every asynchronous method (fields: `A3C_FIELDS`, `ASYNC_Q_FIELDS`).
  */
-export interface AsyncCommonConfig {
-  /**
-   * Environment name (see `ENV_NAMES`).
-   *
-   * Default "catch"; allowed a registered env name.
-   */
-  env: string;
-  /**
-   * Environment options by name, e.g. Pong's `frameSize` or Catch's `rows`.
-   *
-   * Default {}; allowed an object.
-   */
-  envOptions: Record<string, number>;
+export interface AsyncCommonConfig extends SharedConfig {
   /**
    * Actor-learner workers W (Deno workers, one CPU thread each).
    *
@@ -172,12 +166,6 @@ export interface AsyncCommonConfig {
    */
   totalSteps: number;
   /**
-   * Discount γ.
-   *
-   * Default 0.99; allowed (0, 1].
-   */
-  gamma: number;
-  /**
    * A3C and n-step Q: the rollout length t_max (a rollout also ends with its episode). One-step Q
    * and Sarsa: I_AsyncUpdate, the steps whose gradients are summed into one shared update.
    *
@@ -185,36 +173,11 @@ export interface AsyncCommonConfig {
    */
   tMax: number;
   /**
-   * Initial learning rate η.
-   *
-   * Default 0.0007; allowed (0, 1].
-   */
-  lr: number;
-  /**
-   * Anneal the learning rate linearly to 0 over `totalSteps` (the paper's schedule).
-   *
-   * Default true; allowed true, false.
-   */
-  annealLr: boolean;
-  /**
-   * RMSProp decay α.
-   *
-   * Default 0.99; allowed [0, 1).
-   */
-  rmsAlpha: number;
-  /**
    * RMSProp ε, inside the square root as the paper writes it: θ ← θ − η·Δθ/√(g + ε).
    *
    * Default 0.1; allowed (0, 1].
    */
   rmsEps: number;
-  /**
-   * RMSProp's mean square g at the start: 0 (the paper's, PyTorch's) or 1 (TensorFlow's, as
-   * Stable-Baselines3's `RMSpropTFLike`).
-   *
-   * Default 0; allowed [0, 1000000].
-   */
-  rmsInit: number;
   /**
    * Clip of the gradient's global norm before each update (async: per worker); 0 turns it off.
    *
@@ -227,32 +190,6 @@ export interface AsyncCommonConfig {
    * Default false; allowed true, false.
    */
   clipRewards: boolean;
-  /**
-   * Network: an MLP (vector observations), the A3C paper's FF conv net (`ff`) or the conv + LSTM
-   * net; `auto` picks `ff` for pixels, else `mlp`.
-   *
-   * Default "auto"; allowed auto, mlp, ff, lstm.
-   */
-  net: "auto" | "mlp" | "ff" | "lstm";
-  /**
-   * Hidden layer sizes of the MLP.
-   *
-   * Default [64, 64]; allowed a list of integers in [1, Infinity).
-   */
-  hidden: number[];
-  /**
-   * Parameter init: `uniform` (PyTorch's, ±1/√fan-in, policy layer ×0.01) or `orthogonal` (gain
-   * √2, policy 0.01, value 1: the baselines' for Atari).
-   *
-   * Default "uniform"; allowed uniform, orthogonal.
-   */
-  init: "uniform" | "orthogonal";
-  /**
-   * Seed of the init, the envs and the action sampling (async: worker k uses seed + k).
-   *
-   * Default 1; allowed an integer in [0, 4294967295].
-   */
-  seed: number;
   /**
    * Global steps between log records.
    *

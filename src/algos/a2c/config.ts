@@ -11,7 +11,7 @@ import type { A2cConfig } from "../config_types.ts";
 import { A2C_FIELDS } from "../config_fields.ts";
 import { checkFields, defaultsOf, unknownFields } from "../fields.ts";
 
-export type { A2cConfig } from "../config_types.ts";
+export type { A2cConfig, SharedConfig } from "../config_types.ts";
 
 /** Defaults shared by every env; presets override per env. */
 export const A2C_DEFAULTS: Readonly<A2cConfig> = defaultsOf(A2C_FIELDS);
