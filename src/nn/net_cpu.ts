@@ -144,7 +144,7 @@ export function makeCpuActivations(spec: NetSpec, batch: number, T = 1): CpuActi
   return {
     batch,
     T,
-    lstmCache: lstm ? createLstmCache(T, batch / T, lstm.hidden) : undefined,
+    lstmCache: lstm ? createLstmCache({ T, B: batch / T, H: lstm.hidden }) : undefined,
     outputs: layers.map((l) => new Float32Array(batch * sizeOf(l.outShape))),
     gradOutputs: layers.map((l) => new Float32Array(batch * sizeOf(l.outShape))),
     policy: new Float32Array(batch * policyOutputs(spec.head)),
@@ -183,20 +183,22 @@ export function netForward(
     } else {
       const p = `layer${layer.index}`;
       const T = rec!.T;
-      lstmSequenceForward(
-        { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
-        asFloats(x),
-        rec!.starts,
-        rec!.h0,
-        rec!.c0,
+      lstmSequenceForward({
+        params: { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
+        x: asFloats(x),
+        starts: rec!.starts,
+        h0: rec!.h0,
+        c0: rec!.c0,
         T,
-        B / T,
-        layer.inShape[0],
-        layer.hidden,
-        acts.lstmCache!,
-        { hs: y, hT: rec!.hT, cT: rec!.cT },
-        gemm,
-      );
+        B: B / T,
+        I: layer.inShape[0],
+        H: layer.hidden,
+        cache: acts.lstmCache!,
+        hs: y,
+        hT: rec!.hT,
+        cT: rec!.cT,
+        matmul: gemm,
+      });
     }
     if (layer.kind !== "lstm") activationForward(layer.activation, y, y);
     x = y;
@@ -294,20 +296,20 @@ export function netBackward(
       const p = `layer${i}`;
       const T = rec!.T;
       const I = layer.inShape[0];
-      lstmSequenceBackward(
-        { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
-        asFloats(x),
-        rec!.starts,
-        acts.lstmCache!,
-        dy,
+      lstmSequenceBackward({
+        params: { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
+        x: asFloats(x),
+        starts: rec!.starts,
+        cache: acts.lstmCache!,
+        dhs: dy,
         T,
-        B / T,
+        B: B / T,
         I,
-        layer.hidden,
-        { dwIh: grads[`${p}.wIh`], dwHh: grads[`${p}.wHh`], db: grads[`${p}.bias`] },
-        dx ?? new Float32Array(B * I),
-        { matmul: gemm },
-      );
+        H: layer.hidden,
+        grads: { dwIh: grads[`${p}.wIh`], dwHh: grads[`${p}.wHh`], db: grads[`${p}.bias`] },
+        dx: dx ?? new Float32Array(B * I),
+        matmul: gemm,
+      });
     }
   }
 }
