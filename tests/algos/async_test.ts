@@ -169,21 +169,20 @@ function referenceA3c(config: A3cConfig, updates: number): Float32Array {
     ]);
     const adv = new Float32Array(n);
     const ret = new Float32Array(n);
-    computeGae(
-      {
-        rewards: new Float32Array(rewards),
-        values: new Float32Array(values),
-        terminated: term,
-        truncated: trunc,
-        lastValues: last,
-        finalValues: final,
-      },
-      { gamma: config.gamma, lambda: 1 },
-      n,
-      1,
-      adv,
-      ret,
-    );
+    computeGae({
+      rewards: new Float32Array(rewards),
+      values: new Float32Array(values),
+      terminated: term,
+      truncated: trunc,
+      lastValues: last,
+      finalValues: final,
+      gamma: config.gamma,
+      lambda: 1,
+      T: n,
+      N: 1,
+      advantages: adv,
+      returns: ret,
+    });
     const batch = obs.subarray(0, n * obsSize);
     const out = net.forward(local, batch, n);
     const dLogits = new Float32Array(n * A);
