@@ -513,7 +513,16 @@ export function lstmSequenceForward(a: LstmSequenceForwardArgs): void {
 
   const gStep = alloc(x, B * 4 * H);
   const hmStep = alloc(x, B * H);
-  linearForward(x, params.wIh, params.b, cache.gates, T * B, I, 4 * H, mm);
+  linearForward({
+    x,
+    w: params.wIh,
+    b: params.b,
+    y: cache.gates,
+    batch: T * B,
+    inFeatures: I,
+    outFeatures: 4 * H,
+    matmul: mm,
+  });
   lstmForwardStart({ B, H, h0, c0, starts, cache, hmStep });
   for (let t = 0; t < T; t++) {
     mm(hmStep, params.wHh, gStep, B, 4 * H, H, { transB: true });

@@ -179,7 +179,16 @@ export function netForward(
         conv2dForward(cs, x, w, b, y, gemm);
       }
     } else if (layer.kind === "linear") {
-      linearForward(asFloats(x), w, b, y, B, layer.inShape[0], layer.outFeatures, gemm);
+      linearForward({
+        x: asFloats(x),
+        w,
+        b,
+        y,
+        batch: B,
+        inFeatures: layer.inShape[0],
+        outFeatures: layer.outFeatures,
+        matmul: gemm,
+      });
     } else {
       const p = `layer${layer.index}`;
       const T = rec!.T;
@@ -207,8 +216,26 @@ export function netForward(
   const F = layers.length ? sizeOf(layers[layers.length - 1].outShape) : sizeOf(spec.input.shape);
   const A = policyOutputs(spec.head);
   const { policy, value } = acts;
-  linearForward(features, params["policy.weight"], params["policy.bias"], policy, B, F, A, gemm);
-  linearForward(features, params["value.weight"], params["value.bias"], value, B, F, 1, gemm);
+  linearForward({
+    x: features,
+    w: params["policy.weight"],
+    b: params["policy.bias"],
+    y: policy,
+    batch: B,
+    inFeatures: F,
+    outFeatures: A,
+    matmul: gemm,
+  });
+  linearForward({
+    x: features,
+    w: params["value.weight"],
+    b: params["value.bias"],
+    y: value,
+    batch: B,
+    inFeatures: F,
+    outFeatures: 1,
+    matmul: gemm,
+  });
 }
 
 function asFloats(x: Float32Array | Uint8Array): Float32Array {

@@ -184,8 +184,8 @@ Deno.test("gemm: linear forward and backward on the fast path match the twin", (
   const [B, I, O] = [7, 300, 37];
   const x = rand(B * I, 1), w = rand(O * I, 2), b = rand(O, 3), dy = rand(B * O, 4);
   const y1 = new Float32Array(B * O), y2 = new Float32Array(B * O);
-  linearForward(x, w, b, y1, B, I, O);
-  linearForward(x, w, b, y2, B, I, O, gemm);
+  linearForward({ x, w, b, y: y1, batch: B, inFeatures: I, outFeatures: O });
+  linearForward({ x, w, b, y: y2, batch: B, inFeatures: I, outFeatures: O, matmul: gemm });
   assert.ok(relErr(y2, y1) < 1e-5);
   const g = () => ({
     dx: rand(B * I, 5),
