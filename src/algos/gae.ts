@@ -29,18 +29,32 @@ export interface GaeInputs {
   readonly finalValues: Floats;
 }
 
-/** Discount γ and trace parameter λ. */
+/** `gae.wgsl`'s `Params`: the rollout's shape [T, N], discount γ and trace parameter λ. */
 export interface GaeParams {
+  /** Steps T of the rollout. */
+  readonly T: number;
+  /** Envs N. */
+  readonly N: number;
   /** Discount factor γ in (0, 1]. */
   readonly gamma: number;
   /** GAE λ in [0, 1]; 1 gives n-step returns. */
   readonly lambda: number;
 }
 
-/** Throws a RangeError naming the field unless γ ∈ (0, 1] and λ ∈ [0, 1]. */
-export function checkGaeParams({ gamma, lambda }: GaeParams): void {
+/** Arguments of {@link computeGae}: the kernel's `Params` and its bindings by the same names. */
+export interface GaeArgs extends GaeInputs, GaeParams {
+  /** Output advantages A_t, [T, N]. */
+  readonly advantages: Floats;
+  /** Output λ-returns R_t = A_t + V_t, [T, N]. */
+  readonly returns: Floats;
+}
+
+/** Throws a RangeError naming the field unless γ ∈ (0, 1], λ ∈ [0, 1] and T, N ≥ 1. */
+export function checkGaeParams({ T, N, gamma, lambda }: GaeParams): void {
   if (!(gamma > 0 && gamma <= 1)) throw new RangeError(`gamma: got ${gamma}, allowed (0, 1]`);
   if (!(lambda >= 0 && lambda <= 1)) throw new RangeError(`lambda: got ${lambda}, allowed [0, 1]`);
+  checkPositiveInt("gae", "T", T);
+  checkPositiveInt("gae", "N", N);
 }
 
 /**
@@ -50,28 +64,37 @@ export function checkGaeParams({ gamma, lambda }: GaeParams): void {
  * Limits in Reinforcement Learning"; Stable-Baselines3 adds γV(terminal_observation) to the
  * reward), and the trace stops at either: δ_t = r_t + γ·next_t − V_t,
  * A_t = δ_t + γλ(1 − done_t)A_{t+1}.
+ *
+ * @example One env, two steps, no episode end
+ * ```ts
+ * import { computeGae } from "@webgpu-rl/core/algos";
+ * const advantages = new Float32Array(2), returns = new Float32Array(2);
+ * computeGae({
+ *   rewards: new Float32Array([1, 1]),
+ *   values: new Float32Array([0, 0]),
+ *   terminated: [0, 0],
+ *   truncated: [0, 0],
+ *   lastValues: new Float32Array([0]),
+ *   finalValues: new Float32Array([0]),
+ *   T: 2, N: 1, gamma: 0.5, lambda: 1,
+ *   advantages, returns,
+ * }); // advantages [1.5, 1]
+ * ```
  */
-export function computeGae(
-  inputs: GaeInputs,
-  params: GaeParams,
-  T: number,
-  N: number,
-  advantages: Floats,
-  returns: Floats,
-): void {
-  checkGaeParams(params);
-  checkPositiveInt("gae", "T", T);
-  checkPositiveInt("gae", "N", N);
-  checkLength("gae", "rewards", inputs.rewards.length, T * N);
-  checkLength("gae", "values", inputs.values.length, T * N);
-  checkLength("gae", "terminated", inputs.terminated.length, T * N);
-  checkLength("gae", "truncated", inputs.truncated.length, T * N);
-  checkLength("gae", "lastValues", inputs.lastValues.length, N);
-  checkLength("gae", "finalValues", inputs.finalValues.length, N);
-  checkLength("gae", "advantages", advantages.length, T * N);
-  checkLength("gae", "returns", returns.length, T * N);
-  const { rewards, values, terminated, truncated, lastValues, finalValues } = inputs;
-  const { gamma, lambda } = params;
+export function computeGae(p: GaeArgs): void {
+  checkGaeParams(p);
+  const { T, N } = p;
+  checkLength("gae", "rewards", p.rewards.length, T * N);
+  checkLength("gae", "values", p.values.length, T * N);
+  checkLength("gae", "terminated", p.terminated.length, T * N);
+  checkLength("gae", "truncated", p.truncated.length, T * N);
+  checkLength("gae", "lastValues", p.lastValues.length, N);
+  checkLength("gae", "finalValues", p.finalValues.length, N);
+  checkLength("gae", "advantages", p.advantages.length, T * N);
+  checkLength("gae", "returns", p.returns.length, T * N);
+  const { rewards, values, terminated, truncated, lastValues, finalValues, advantages, returns } =
+    p;
+  const { gamma, lambda } = p;
   for (let env = 0; env < N; env++) {
     let nextValue = lastValues[env];
     let nextAdvantage = 0;

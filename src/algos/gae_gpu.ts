@@ -8,7 +8,6 @@ import type { Gpu } from "../gpu/device.ts";
 import { type BufferRange, createUniformBuffer, ParamWriter } from "../gpu/buffers.ts";
 import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
 import { checkGaeParams, type GaeParams } from "./gae.ts";
-import { checkPositiveInt } from "../nn/types.ts";
 
 /** The GPU buffers of a rollout for GAE; layouts as {@link GaeInputs}, flags as u32. */
 export interface GaeBuffers {
@@ -30,23 +29,15 @@ export interface GaeBuffers {
   readonly returns: BufferRange;
 }
 
-/** Records GAE over a T × N rollout: one invocation per env. */
-export async function recordGae(
-  gpu: Gpu,
-  buffers: GaeBuffers,
-  params: GaeParams,
-  T: number,
-  N: number,
-): Promise<Dispatch> {
-  checkGaeParams(params);
-  checkPositiveInt("gae", "T", T);
-  checkPositiveInt("gae", "N", N);
+/** Records GAE over a T × N rollout (`Params` and bindings as the twin's): one invocation per env. */
+export async function recordGae(gpu: Gpu, b: GaeBuffers & GaeParams): Promise<Dispatch> {
+  checkGaeParams(b);
+  const { T, N } = b;
   const uniform = createUniformBuffer(
     gpu,
-    new ParamWriter().u32(T).u32(N).f32(params.gamma).f32(params.lambda).bytes(),
+    new ParamWriter().u32(T).u32(N).f32(b.gamma).f32(b.lambda).bytes(),
     "gae",
   );
-  const b = buffers;
   return await makeDispatch(gpu, "gae", "main", [
     uniform,
     b.rewards,

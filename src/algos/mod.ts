@@ -1,6 +1,7 @@
 /**
  * Algorithms: GAE(γ, λ) returns; A2C on the GPU (one static plan per iteration) and on
- * the CPU twins, with its typed config, checkpoints and training loop.
+ * the CPU twins, with its typed config, checkpoints and training loop; the asynchronous
+ * methods on Deno workers; the config field tables every algorithm's config is checked by.
  *
  * @example Train A2C on Catch
  * ```ts
@@ -12,6 +13,8 @@
  * @module
  */
 
+export * from "./fields.ts";
+export * from "./config_fields.ts";
 export * from "./gae.ts";
 export * from "./gae_gpu.ts";
 export * from "./a2c/config.ts";

@@ -1,12 +1,14 @@
 /**
  * Command-line flags for config objects: strict number parsing, kebab-case names, list and
  * key=value options, and the generation of one flag per config field from an algorithm's
- * defaults (numbers, booleans as `--x`/`--no-x`, number lists as "64,64", strings).
+ * field table (numbers, booleans as `--x`/`--no-x`, number lists as "64,64", strings), its
+ * help from the field's doc, default and bounds.
  *
  * @module
  */
 
 import { InvalidArgumentError } from "commander";
+import { type AnyFieldTable, describeAllowed, type Field } from "../algos/fields.ts";
 
 const NUMBER = /^[+-]?(\d+(_\d+)*(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -46,6 +48,17 @@ export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** Fields whose flag is not their kebab-case name (`rl train` writes these by hand). */
+const FLAG_NAMES: Readonly<Record<string, string>> = {
+  totalSteps: "--steps",
+  envOptions: "--env-option",
+};
+
+/** The `train` flag of config field `field`: "maxGradNorm" → "--max-grad-norm". */
+export function flagOf(field: string): string {
+  return FLAG_NAMES[field] ?? `--${kebab(field)}`;
+}
+
 /**
  * Wraps a parser so commander reports its error as an invalid argument of the flag
  * (commander's message names the flag and the value).
@@ -78,25 +91,25 @@ export interface ConfigFlag {
   readonly flag: string;
 }
 
-/** One algorithm's config fields for {@link addConfigFlags}: its name, defaults and help. */
+/** One algorithm's config fields for {@link addConfigFlags}: its name and field table. */
 export interface FlagSource {
   /** Algorithm name, shown where its default differs from the first algorithm's. */
   readonly name: string;
-  /** Every config field with its default. */
-  readonly defaults: Readonly<Record<string, unknown>>;
-  /** Help text per field. */
-  readonly help: Readonly<Record<string, string>>;
+  /** Every config field: kind, default, bounds and doc. */
+  readonly fields: AnyFieldTable;
 }
 
 const showDefault = (value: unknown): string =>
   Array.isArray(value) ? value.join(",") : String(value);
 
 /**
- * Adds one flag per config field of `sources` (skipping `skip`) with `addOption`: numbers
- * parsed strictly, booleans as `--field` / `--no-field`, number arrays as comma lists, strings
- * as is. A field shared by several algorithms gets one flag whose help names each algorithm's
- * default where it differs ("default 0.5; a3c: 40"). No commander defaults: a flag not given
- * leaves the field to the preset and defaults. Returns the flags by field.
+ * Adds one flag per config field of `sources` (skipping `skip` and fields set by code only)
+ * with `addOption`: numbers parsed strictly, booleans as `--field` / `--no-field`, number lists
+ * as comma lists, the rest as text. A field shared by several algorithms gets one flag. Its
+ * help is the field's doc, the algorithms that have it (unless all do), its default (naming
+ * each algorithm's where it differs: "default 0.5; a3c: 40") and what is allowed. No
+ * commander defaults: a flag not given leaves the field to the preset and defaults. Returns
+ * the flags by field.
  */
 export function addConfigFlags(
   addOption: AddOption,
@@ -104,48 +117,56 @@ export function addConfigFlags(
   skip: ReadonlySet<string>,
 ): Map<string, ConfigFlag> {
   const added = new Map<string, ConfigFlag>();
-  // Per field: the first default, its help, and the algorithms by each differing default.
-  const fields = new Map<
-    string,
-    { value: unknown; help?: string; others: Map<string, string[]> }
-  >();
+  // Per field: the first source's entry, the algorithms by each differing default, and the
+  // algorithms that have it.
+  const fields = new Map<string, { field: Field; others: Map<string, string[]>; by: string[] }>();
   for (const source of sources) {
-    for (const [field, value] of Object.entries(source.defaults)) {
-      if (skip.has(field)) continue;
-      const seen = fields.get(field);
-      if (!seen) fields.set(field, { value, help: source.help[field], others: new Map() });
-      else if (showDefault(seen.value) !== showDefault(value)) {
-        const names = seen.others.get(showDefault(value)) ?? [];
-        seen.others.set(showDefault(value), [...names, source.name]);
+    for (const [name, field] of Object.entries(source.fields)) {
+      if (skip.has(name) || field.flag === false) continue;
+      const seen = fields.get(name);
+      if (!seen) {
+        fields.set(name, { field, others: new Map(), by: [source.name] });
+        continue;
+      }
+      seen.by.push(source.name);
+      if (showDefault(seen.field.default) !== showDefault(field.default)) {
+        const names = seen.others.get(showDefault(field.default)) ?? [];
+        seen.others.set(showDefault(field.default), [...names, source.name]);
       }
     }
   }
-  for (const [field, { value, help, others }] of fields) {
-    const flag = `--${kebab(field)}`;
-    const otherDefaults = [...others].map(([v, names]) => `${names.join(", ")}: ${v}`);
-    const describe = (what: string) =>
-      `${help ?? field} (default ${[what, ...otherDefaults].join("; ")})`;
-    if (typeof value === "number") {
-      addOption(
-        `${flag} <number>`,
-        describe(String(value)),
-        argParser((t) => parseNumberStrict(t, flag)),
-      );
-    } else if (typeof value === "boolean") {
-      addOption(flag, describe(String(value)));
-      addOption(`--no-${kebab(field)}`, `turn ${flag} off`);
-    } else if (Array.isArray(value)) {
-      addOption(
-        `${flag} <list>`,
-        describe(value.join(",")),
-        argParser((t) => parseNumberList(t, flag)),
-      );
-    } else if (typeof value === "string") {
-      addOption(`${flag} <value>`, describe(value));
-    } else {
-      continue; // objects (envOptions) get a hand-written flag
+  for (const [name, { field, others, by }] of fields) {
+    const flag = flagOf(name);
+    const facts = [
+      ...(by.length < sources.length ? [`${by.join(", ")} only`] : []),
+      `default ${showDefault(field.default)}`,
+      ...[...others].map(([v, names]) => `${names.join(", ")}: ${v}`),
+      ...(field.kind === "boolean" ? [] : [`allowed ${describeAllowed(field)}`]),
+    ];
+    // Commander's own help starts lower case: "discount γ", but "RMSProp decay α".
+    const doc = field.doc.replace(/\.$/, "").replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
+    const help = `${doc} (${facts.join("; ")})`;
+    switch (field.kind) {
+      case "number":
+      case "integer":
+        addOption(`${flag} <number>`, help, argParser((t) => parseNumberStrict(t, flag)));
+        break;
+      case "boolean":
+        addOption(flag, help);
+        addOption(`--no-${kebab(name)}`, `turn ${flag} off`);
+        break;
+      case "numbers":
+      case "integers":
+        addOption(`${flag} <list>`, help, argParser((t) => parseNumberList(t, flag)));
+        break;
+      case "text":
+      case "choice":
+        addOption(`${flag} <value>`, help);
+        break;
+      case "options":
+        continue; // env options get a hand-written key=value flag
     }
-    added.set(field, { field, flag });
+    added.set(name, { field: name, flag });
   }
   return added;
 }

@@ -20,7 +20,7 @@ import { ENV_NAMES, envSpec, makeCpuEnv } from "../envs/registry.ts";
 import { encodeGif, scaleFrame } from "../envs/render.ts";
 import type { Frame } from "../envs/types.ts";
 import type { BackendChoice } from "../gpu/device.ts";
-import { type AlgoEntry, algoNames, getAlgo, type RunConfig } from "./algos.ts";
+import { type Algo, algoNames, getAlgo, type ResolvedRun } from "./algos.ts";
 import { barChartSvg, gpuCpuRatios } from "./bar_chart_svg.ts";
 import { curvesSvg } from "./curve_svg.ts";
 import {
@@ -71,8 +71,16 @@ export interface CliIo {
 /** Exit code of a run stopped by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
 
-/** Config fields `train` sets with hand-written flags (not generated from the defaults). */
-const HAND_WRITTEN = new Set(["env", "envOptions", "seed", "totalSteps", "backend", "logEvery"]);
+/** Config fields `train` sets with hand-written flags (not generated from the field tables). */
+const HAND_WRITTEN = new Set([
+  "algo",
+  "env",
+  "envOptions",
+  "seed",
+  "totalSteps",
+  "backend",
+  "logEvery",
+]);
 
 /** Flags that may change when resuming a run (everything else comes from its config.json). */
 const RESUME_FLAGS = new Set(["steps", "backend", "logEvery", "target", "resume"]);
@@ -163,8 +171,8 @@ async function train(
     ...(opts.steps !== undefined ? { totalSteps: opts.steps } : {}),
     ...(opts.logEvery !== undefined ? { logEvery: opts.logEvery } : {}),
   };
-  let entry: AlgoEntry;
-  let config: RunConfig;
+  let entry: Algo;
+  let run: ResolvedRun;
   let dir: string;
   let info: RunInfo;
   let records: MetricsRecord[] = [];
@@ -185,32 +193,34 @@ async function train(
     }
     info = await readRunInfo(dir);
     entry = getAlgo(info.algo);
-    config = entry.resolve({ ...info.config, ...direct });
+    run = entry.resolve({ ...info.config, ...direct });
     resumeFrom = runPath(dir, RUN_FILES.checkpoint);
     await checkResumable(dir);
-    await entry.checkResume(config, resumeFrom); // before any GPU work
+    await run.checkResume(resumeFrom); // before any GPU work
     const repaired = await repairMetrics(dir);
     if (repaired) io.out(`${repaired}\n`);
     records = await readMetrics(dir);
-    const lrNote = annealedLrNote(info.config, config, records.at(-1)?.steps ?? 0);
+    const lrNote = annealedLrNote(info.config, run.saved, records.at(-1)?.steps ?? 0);
     if (lrNote) io.out(`${lrNote}\n`);
     info = {
       ...info,
-      config: config as unknown as Record<string, unknown>,
+      config: run.saved,
       resumedAt: [...(info.resumedAt ?? []), new Date().toISOString()],
     };
   } else {
     entry = getAlgo(opts.algo);
     const fromFile = opts.config !== undefined ? await readJsonObject(opts.config) : {};
-    config = entry.resolve({ ...fromFile, ...configOverrides(opts, flags), ...direct });
+    run = entry.resolve({ ...fromFile, ...configOverrides(opts, flags), ...direct });
     dir = runPath(
       opts.out,
-      opts.name !== undefined ? checkRunName(opts.name) : defaultRunName(entry.name, config.env),
+      opts.name !== undefined
+        ? checkRunName(opts.name)
+        : defaultRunName(entry.name, run.config.env),
     );
     info = {
       algo: entry.name,
-      env: config.env,
-      config: config as unknown as Record<string, unknown>,
+      env: run.config.env,
+      config: run.saved,
       package: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
       backend: { name: "pending", reason: "not chosen yet" },
       commandLine: [...args],
@@ -227,9 +237,9 @@ async function train(
     }
   }
   const before = records.at(-1); // the last line of the run's earlier sessions, if resumed
-  const label = `${entry.name} ${config.env}`;
+  const label = `${entry.name} ${run.config.env}`;
   const progress = makeProgress({
-    budget: config.totalSteps,
+    budget: run.config.totalSteps,
     label,
     live: io.isTerminal,
     write: io.out,
@@ -244,7 +254,7 @@ async function train(
   if (io.interrupt?.aborted) interrupted = true;
   if (io.listenSigint) Deno.addSignalListener("SIGINT", onInterrupt);
   try {
-    const outcome = await entry.train(config, {
+    const outcome = await run.train({
       checkpointPath: runPath(dir, RUN_FILES.checkpoint),
       resumeFrom,
       targetReturn: opts.target,
@@ -298,10 +308,10 @@ async function train(
   }
 }
 
-async function loadRun(dir: string): Promise<{ entry: AlgoEntry; config: RunConfig }> {
+async function loadRun(dir: string): Promise<{ entry: Algo; run: ResolvedRun }> {
   const info = await readRunInfo(dir);
   const entry = getAlgo(info.algo);
-  return { entry, config: entry.resolve(info.config) };
+  return { entry, run: entry.resolve(info.config) };
 }
 
 /** `rl curve`: several runs' learning curves (e.g. seeds) in one SVG. */
@@ -319,7 +329,7 @@ async function curves(
   const series = [];
   let title = opts.title;
   for (const [k, dir] of dirs.entries()) {
-    const { entry, config } = await loadRun(dir);
+    const { entry, run: { config } } = await loadRun(dir);
     title ??= `${entry.name} ${config.env}`;
     series.push({ label: labels?.[k] ?? `seed ${config.seed}`, points: await readMetrics(dir) });
   }
@@ -339,9 +349,10 @@ async function evaluate(
 ): Promise<number> {
   const episodes = checkInt("--episodes", opts.episodes, 1, 1 << 20);
   const maxSteps = checkInt("--max-steps", opts.maxSteps, 1, 1e9);
-  const { entry, config } = await loadRun(dir);
+  const { entry, run } = await loadRun(dir);
+  const config = run.config;
   const seed = checkInt("--seed", opts.seed ?? (config.seed + 1) % 2 ** 32, 0, 0xffffffff);
-  const policy = await entry.loadPolicy(config, runPath(dir, RUN_FILES.checkpoint));
+  const policy = await run.loadPolicy(runPath(dir, RUN_FILES.checkpoint));
   const env = makeCpuEnv(config.env, episodes, config.envOptions as never);
   const greedy = (opts.greedy ?? false) || (policy.greedyOnly ?? false);
   const t0 = performance.now();
@@ -402,11 +413,11 @@ async function play(
     if (opts.policy === "random" || opts.env !== undefined) {
       throw new RangeError("play: give a run folder, or --env <name> --policy random, not both");
     }
-    const { entry, config } = await loadRun(dir);
-    env = config.env;
-    envOptions = config.envOptions;
-    seed = opts.seed ?? (config.seed + 2) % 2 ** 32;
-    policy = await entry.loadPolicy(config, runPath(dir, RUN_FILES.checkpoint));
+    const { run } = await loadRun(dir);
+    env = run.config.env;
+    envOptions = run.config.envOptions;
+    seed = opts.seed ?? (run.config.seed + 2) % 2 ** 32;
+    policy = await run.loadPolicy(runPath(dir, RUN_FILES.checkpoint));
     gif ??= runPath(dir, RUN_FILES.play);
   } else {
     if (opts.env === undefined || opts.policy !== "random") {
@@ -541,10 +552,7 @@ function buildProgram(
     if (p) trainCmd.option(f, d, p);
     else trainCmd.option(f, d);
   };
-  const sources = algoNames().map((name) => {
-    const entry = getAlgo(name);
-    return { name, defaults: entry.defaults, help: entry.fieldHelp };
-  });
+  const sources = algoNames().map((name) => ({ name, fields: getAlgo(name).fields }));
   const flags = addConfigFlags(addOption, sources, HAND_WRITTEN);
   trainCmd.action(async (opts: TrainOpts, command: Command) => {
     result.code = await train(opts, command, flags, io, args);
@@ -626,13 +634,12 @@ function buildProgram(
  * the resume point (README, "Reliability").
  */
 function annealedLrNote(
-  saved: Record<string, unknown>,
-  now: RunConfig,
+  saved: Readonly<Record<string, unknown>>,
+  now: Readonly<Record<string, unknown>>,
   steps: number,
 ): string | undefined {
-  const c = now as unknown as Record<string, unknown>;
-  const [lr, was, is] = [Number(c.lr), Number(saved.totalSteps), Number(c.totalSteps)];
-  if (c.annealLr !== true || was === is || !(lr > 0) || !(was > 0) || !(is > 0)) return undefined;
+  const [lr, was, is] = [Number(now.lr), Number(saved.totalSteps), Number(now.totalSteps)];
+  if (now.annealLr !== true || was === is || !(lr > 0) || !(was > 0) || !(is > 0)) return undefined;
   const at = (total: number) => Number((lr * Math.max(0, 1 - steps / total)).toPrecision(3));
   return `learning rate: annealed to 0 over the new budget totalSteps = ${is} (was ${was}), ` +
     `so at step ${steps} it goes from ${at(was)} to ${at(is)}`;

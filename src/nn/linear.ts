@@ -161,21 +161,48 @@ export function columnSum(
   }
 }
 
+/** Arguments of {@link linearForward} (the GPU recorder's `LinearForwardGpuArgs` by the same names). */
+export interface LinearForwardArgs {
+  /** Input, `[batch, inFeatures]`. */
+  x: Floats;
+  /** Weights, `[outFeatures, inFeatures]`. */
+  w: Floats;
+  /** Bias, `[outFeatures]`; none when null/undefined. */
+  b?: Floats | null;
+  /** Output, `[batch, outFeatures]` (overwritten). */
+  y: Floats;
+  /** Rows of x and y. */
+  batch: number;
+  /** Columns of x. */
+  inFeatures: number;
+  /** Columns of y (rows of w). */
+  outFeatures: number;
+  /** The matrix product to use (default the twin {@link matmul}). */
+  matmul?: MatmulFn;
+}
+
 /**
  * Linear layer forward: y[batch, out] = x[batch, in]·wᵀ + b.
- * x: `[batch, inFeatures]`, w: `[outFeatures, inFeatures]`, b: `[outFeatures]` or null,
- * y: `[batch, outFeatures]`. `mm` computes the product (default the twin {@link matmul}).
+ *
+ * @example
+ * ```ts
+ * import { linearForward } from "@webgpu-rl/core/nn";
+ * const y = new Float32Array(2);
+ * linearForward({
+ *   x: new Float32Array([1, 2, 3]),
+ *   w: new Float32Array([1, 0, 0, 0, 1, 1]),
+ *   b: new Float32Array([0, 1]),
+ *   y,
+ *   batch: 1,
+ *   inFeatures: 3,
+ *   outFeatures: 2,
+ * }); // y = [1, 6]
+ * ```
  */
-export function linearForward(
-  x: Floats,
-  w: Floats,
-  b: Floats | null,
-  y: Floats,
-  batch: number,
-  inFeatures: number,
-  outFeatures: number,
-  mm: MatmulFn = matmul,
-): void {
+export function linearForward(args: LinearForwardArgs): void {
+  const { x, w, y, batch, inFeatures, outFeatures } = args;
+  const b = args.b ?? null;
+  const mm = args.matmul ?? matmul;
   checkLinearShapes("linear.forward", batch, inFeatures, outFeatures, { x, w, b, y });
   mm(x, w, y, batch, outFeatures, inFeatures, { transB: true });
   if (b) {

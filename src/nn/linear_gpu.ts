@@ -208,7 +208,7 @@ export async function recordColumnSum(
 }
 
 /** Arguments of {@link recordLinearForward}. */
-export interface LinearForwardArgs {
+export interface LinearForwardGpuArgs {
   /** Input, `[batch, inFeatures]`. */
   x: BufferRange;
   /** Weights, `[outFeatures, inFeatures]`. */
@@ -228,7 +228,10 @@ export interface LinearForwardArgs {
 }
 
 /** Records y[batch, out] = x[batch, in]·wᵀ + b (one dispatch). */
-export async function recordLinearForward(gpu: Gpu, args: LinearForwardArgs): Promise<Dispatch[]> {
+export async function recordLinearForward(
+  gpu: Gpu,
+  args: LinearForwardGpuArgs,
+): Promise<Dispatch[]> {
   const { batch, inFeatures, outFeatures } = args;
   const kernel = "linear.forward";
   checkLinearShapes(kernel, batch, inFeatures, outFeatures, {});

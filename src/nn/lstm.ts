@@ -89,16 +89,29 @@ export interface LstmCacheLayout {
   readonly total: number;
 }
 
+/** The sizes of an LSTM run: steps T, sequences B, hidden size H (`lstm.wgsl`'s `p.T`, ...). */
+export interface LstmDims {
+  /** Steps T (1 for a cell). */
+  readonly T: number;
+  /** Sequences (batch) B. */
+  readonly B: number;
+  /** Hidden size H. */
+  readonly H: number;
+}
+
 /**
  * The layout of the cache of a T-step sequence of B sequences with hidden size H. Regions
  * start at multiples of `alignFloats` (default 64 floats = 256 bytes, WebGPU's usual
  * `minStorageBufferOffsetAlignment`; the GPU recorders pass the device's value).
+ *
+ * @example
+ * ```ts
+ * import { lstmCacheLayout } from "@webgpu-rl/core/nn";
+ * const { c, total } = lstmCacheLayout({ T: 5, B: 2, H: 8 }); // c = 320: gates take 5·2·32
+ * ```
  */
 export function lstmCacheLayout(
-  T: number,
-  B: number,
-  H: number,
-  alignFloats = 64,
+  { T, B, H, alignFloats = 64 }: LstmDims & { readonly alignFloats?: number },
 ): LstmCacheLayout {
   checkPositiveInt("lstm.cache", "T", T);
   checkPositiveInt("lstm.cache", "B", B);
@@ -136,13 +149,12 @@ export interface LstmCache {
 
 /** Allocates a zeroed cache for T steps (T = 1 for a cell), in float64 when `float64`. */
 export function createLstmCache(
-  T: number,
-  B: number,
-  H: number,
-  float64 = false,
-  alignFloats = 64,
+  { T, B, H, float64 = false, alignFloats = 64 }: LstmDims & {
+    readonly float64?: boolean;
+    readonly alignFloats?: number;
+  },
 ): LstmCache {
-  const layout = lstmCacheLayout(T, B, H, alignFloats);
+  const layout = lstmCacheLayout({ T, B, H, alignFloats });
   const data = float64 ? new Float64Array(layout.total) : new Float32Array(layout.total);
   const n = T * B * H;
   return {
@@ -192,20 +204,35 @@ function alloc(like: Floats, n: number): Floats {
   return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
+// The pointwise kernels' twins take one object: `lstm.wgsl`'s `Params` (B, H, T, t; its
+// region offsets are the cache's views here) and the kernel's bindings by the same names
+// (`fw_g_step` → gStep), so each reads `p.B`, `p.t` as the WGSL does.
+
+/** Twin of `lstm.forward_start`'s `Params` and bindings (`fs_*`). */
+export interface LstmForwardStartArgs {
+  /** Sequences B. */
+  readonly B: number;
+  /** Hidden size H. */
+  readonly H: number;
+  /** Initial hidden state, [B, H]. */
+  readonly h0: Floats;
+  /** Initial cell state, [B, H]. */
+  readonly c0: Floats;
+  /** Reset flags, [T, B] (row 0 is read). */
+  readonly starts: ResetMask;
+  /** Receives hm_0, cm_0. */
+  readonly cache: LstmCache;
+  /** Output hm_0, [B, H]: the next gate product's input. */
+  readonly hmStep: Floats;
+}
+
 /** Twin of `lstm.forward_start`: hmStep = hm_0 = (1 − starts_0)·h0, cm_0 = (1 − starts_0)·c0. */
-export function lstmForwardStart(
-  B: number,
-  H: number,
-  h0: Floats,
-  c0: Floats,
-  starts: ResetMask,
-  cache: LstmCache,
-  hmStep: Floats,
-): void {
-  for (let b = 0; b < B; b++) {
+export function lstmForwardStart(p: LstmForwardStartArgs): void {
+  const { h0, c0, starts, cache, hmStep } = p;
+  for (let b = 0; b < p.B; b++) {
     const keep = starts[b] !== 0 ? 0 : 1;
-    for (let j = 0; j < H; j++) {
-      const k = b * H + j;
+    for (let j = 0; j < p.H; j++) {
+      const k = b * p.H + j;
       const h = keep * h0[k];
       hmStep[k] = h;
       cache.hm[k] = h;
@@ -214,30 +241,45 @@ export function lstmForwardStart(
   }
 }
 
+/** `lstm.wgsl`'s `Params` of a step kernel: the sizes and the step t. */
+export interface LstmStepParams extends LstmDims {
+  /** The step, in [0, T). */
+  readonly t: number;
+}
+
+/** Twin of `lstm.forward_step`'s `Params` and bindings (`fw_*`). */
+export interface LstmForwardStepArgs extends LstmStepParams {
+  /** hm_t·wHhᵀ, [B, 4H]. */
+  readonly gStep: Floats;
+  /** gates[t] holds x_t·wIhᵀ + b and receives the activated gates; c, hm, cm. */
+  readonly cache: LstmCache;
+  /** Output h_t into row t, [T, B, H]. */
+  readonly hs: Floats;
+  /** Output hm_{t+1}, [B, H] (for t < T − 1). */
+  readonly hmStep: Floats;
+  /** Reset flags, [T, B]. */
+  readonly starts: ResetMask;
+  /** Output h_{T−1}, [B, H], at t = T − 1 (optional: WGSL flags bit 0). */
+  readonly hFinal?: Floats;
+  /** Output c_{T−1}, [B, H], at t = T − 1 (optional: WGSL flags bit 1). */
+  readonly cFinal?: Floats;
+}
+
 /**
  * Twin of `lstm.forward_step` (fused pointwise step t): pre-activations gates[t] + gStep →
  * activated gates[t]; c_t = f⊙cm_t + i⊙g; h_t = o⊙tanh(c_t) → hs[t]; then the masked state of
- * step t + 1 (hm, cm, hmStep), or at t = T − 1 the final state (hT, cT when given).
+ * step t + 1 (hm, cm, hmStep), or at t = T − 1 the final state (hFinal, cFinal when given).
  */
-export function lstmForwardStep(
-  t: number,
-  T: number,
-  B: number,
-  H: number,
-  gStep: Floats,
-  cache: LstmCache,
-  hs: Floats,
-  hmStep: Floats,
-  starts: ResetMask,
-  hT: Floats | null,
-  cT: Floats | null,
-): void {
+export function lstmForwardStep(p: LstmForwardStepArgs): void {
+  const { gStep, cache, hs, hmStep, starts, hFinal, cFinal } = p;
   const { gates } = cache;
-  for (let b = 0; b < B; b++) {
-    const row = t * B + b;
+  const H = p.H;
+  const t = p.t;
+  for (let b = 0; b < p.B; b++) {
+    const row = t * p.B + b;
     const gi = row * 4 * H;
-    const hasNext = t + 1 < T;
-    const keepNext = hasNext && starts[(t + 1) * B + b] !== 0 ? 0 : 1;
+    const hasNext = t + 1 < p.T;
+    const keepNext = hasNext && starts[(t + 1) * p.B + b] !== 0 ? 0 : 1;
     for (let j = 0; j < H; j++) {
       const sg = b * 4 * H + j;
       const i = sigmoid(gates[gi + j] + gStep[sg]);
@@ -254,55 +296,71 @@ export function lstmForwardStep(
       cache.c[k] = c;
       hs[k] = h;
       if (hasNext) {
-        const kn = k + B * H;
+        const kn = k + p.B * H;
         cache.hm[kn] = keepNext * h;
         cache.cm[kn] = keepNext * c;
         hmStep[b * H + j] = keepNext * h;
       } else {
-        if (hT) hT[b * H + j] = h;
-        if (cT) cT[b * H + j] = c;
+        if (hFinal) hFinal[b * H + j] = h;
+        if (cFinal) cFinal[b * H + j] = c;
       }
     }
   }
 }
 
-/** Twin of `lstm.backward_start`: the carries start as dhT and dcT (zeros when absent). */
-export function lstmBackwardStart(
-  dhT: Floats | null,
-  dcT: Floats | null,
-  dhCarry: Floats,
-  dcCarry: Floats,
-): void {
-  if (dhT) dhCarry.set(dhT);
-  else dhCarry.fill(0);
-  if (dcT) dcCarry.set(dcT);
-  else dcCarry.fill(0);
+/** Twin of `lstm.backward_start`'s bindings (`bs_*`). */
+export interface LstmBackwardStartArgs {
+  /** Gradient into h_{T−1} from outside, [B, H] (optional: WGSL flags bit 0; else 0). */
+  readonly dhFinal?: Floats;
+  /** Gradient into c_{T−1} from outside, [B, H] (optional: WGSL flags bit 1; else 0). */
+  readonly dcFinal?: Floats;
+  /** Output, [B, H]. */
+  readonly dhCarry: Floats;
+  /** Output, [B, H]. */
+  readonly dcCarry: Floats;
+}
+
+/** Twin of `lstm.backward_start`: the carries start as dhFinal and dcFinal (zeros when absent). */
+export function lstmBackwardStart(p: LstmBackwardStartArgs): void {
+  if (p.dhFinal) p.dhCarry.set(p.dhFinal);
+  else p.dhCarry.fill(0);
+  if (p.dcFinal) p.dcCarry.set(p.dcFinal);
+  else p.dcCarry.fill(0);
+}
+
+/** Twin of `lstm.backward_step`'s `Params` and bindings (`bw_*`). */
+export interface LstmBackwardStepArgs extends LstmStepParams {
+  /** What the forward saved. */
+  readonly cache: LstmCache;
+  /** Reset flags, [T, B]. */
+  readonly starts: ResetMask;
+  /** d loss / d hs, [T, B, H]. */
+  readonly dhs: Floats;
+  /** d/dhm_{t+1}, [B, H]. */
+  readonly dhCarry: Floats;
+  /** d/dcm_{t+1} in, d/dcm_t out, [B, H]. */
+  readonly dcCarry: Floats;
+  /** Output: the gate pre-activation gradients into row t, [T, B, 4H]. */
+  readonly dgAll: Floats;
+  /** Output: the same row, [B, 4H] (the next product's input). */
+  readonly dgStep: Floats;
 }
 
 /**
  * Twin of `lstm.backward_step` (fused pointwise backward of step t): from dh_t = dhs[t] +
  * keep·dhCarry and dc_t = keep·dcCarry + dh_t·o·(1 − tanh²c_t), with keep = 1 − starts_{t+1}
- * (1 at t = T − 1), writes the pre-activation gradients to dG[t] and dgStep, and
+ * (1 at t = T − 1), writes the pre-activation gradients to dgAll[t] and dgStep, and
  * dcCarry = dc_t⊙f (the gradient w.r.t. cm_t).
  */
-export function lstmBackwardStep(
-  t: number,
-  T: number,
-  B: number,
-  H: number,
-  cache: LstmCache,
-  starts: ResetMask,
-  dhs: Floats,
-  dhCarry: Floats,
-  dcCarry: Floats,
-  dG: Floats,
-  dgStep: Floats,
-): void {
+export function lstmBackwardStep(p: LstmBackwardStepArgs): void {
+  const { cache, starts, dhs, dhCarry, dcCarry, dgAll, dgStep } = p;
   const { gates } = cache;
-  for (let b = 0; b < B; b++) {
-    const row = t * B + b;
+  const H = p.H;
+  const t = p.t;
+  for (let b = 0; b < p.B; b++) {
+    const row = t * p.B + b;
     const gi = row * 4 * H;
-    const keep = t + 1 < T && starts[(t + 1) * B + b] !== 0 ? 0 : 1;
+    const keep = t + 1 < p.T && starts[(t + 1) * p.B + b] !== 0 ? 0 : 1;
     for (let j = 0; j < H; j++) {
       const k = row * H + j;
       const kb = b * H + j;
@@ -317,10 +375,10 @@ export function lstmBackwardStep(
       const df = dc * cache.cm[k] * f * (1 - f);
       const dg = dc * i * (1 - g * g);
       const dO = dh * tc * o * (1 - o);
-      dG[gi + j] = di;
-      dG[gi + H + j] = df;
-      dG[gi + 2 * H + j] = dg;
-      dG[gi + 3 * H + j] = dO;
+      dgAll[gi + j] = di;
+      dgAll[gi + H + j] = df;
+      dgAll[gi + 2 * H + j] = dg;
+      dgAll[gi + 3 * H + j] = dO;
       const sg = b * 4 * H + j;
       dgStep[sg] = di;
       dgStep[sg + H] = df;
@@ -331,20 +389,31 @@ export function lstmBackwardStep(
   }
 }
 
+/** Twin of `lstm.backward_finish`'s `Params` and bindings (`bf_*`). */
+export interface LstmBackwardFinishArgs {
+  /** Sequences B. */
+  readonly B: number;
+  /** Hidden size H. */
+  readonly H: number;
+  /** Reset flags, [T, B] (row 0 is read). */
+  readonly starts: ResetMask;
+  /** d/dhm_0, [B, H]. */
+  readonly dhCarry: Floats;
+  /** d/dcm_0, [B, H]. */
+  readonly dcCarry: Floats;
+  /** Output d loss / d h0, [B, H] (optional: WGSL flags bit 0). */
+  readonly dh0?: Floats;
+  /** Output d loss / d c0, [B, H] (optional: WGSL flags bit 1). */
+  readonly dc0?: Floats;
+}
+
 /** Twin of `lstm.backward_finish`: dh0 = (1 − starts_0)·dhCarry, dc0 = (1 − starts_0)·dcCarry. */
-export function lstmBackwardFinish(
-  B: number,
-  H: number,
-  starts: ResetMask,
-  dhCarry: Floats,
-  dcCarry: Floats,
-  dh0: Floats | null,
-  dc0: Floats | null,
-): void {
-  for (let b = 0; b < B; b++) {
+export function lstmBackwardFinish(p: LstmBackwardFinishArgs): void {
+  const { starts, dhCarry, dcCarry, dh0, dc0 } = p;
+  for (let b = 0; b < p.B; b++) {
     const keep = starts[b] !== 0 ? 0 : 1;
-    for (let j = 0; j < H; j++) {
-      const k = b * H + j;
+    for (let j = 0; j < p.H; j++) {
+      const k = b * p.H + j;
       if (dh0) dh0[k] = keep * dhCarry[k];
       if (dc0) dc0[k] = keep * dcCarry[k];
     }
@@ -381,28 +450,55 @@ function checkCache(kernel: string, cache: LstmCache, T: number, B: number, H: n
   }
 }
 
+/** Arguments of {@link lstmSequenceForward}: inputs, sizes, cache and outputs. */
+export interface LstmSequenceForwardArgs extends LstmSequenceOutputs, LstmDims {
+  /** The weights. */
+  readonly params: LstmParams;
+  /** Inputs, [T, B, I]. */
+  readonly x: Floats;
+  /** Reset flags, [T, B]. */
+  readonly starts: ResetMask;
+  /** Initial hidden state, [B, H]. */
+  readonly h0: Floats;
+  /** Initial cell state, [B, H]. */
+  readonly c0: Floats;
+  /** Input size I. */
+  readonly I: number;
+  /** Filled for the backward pass; made by {@link createLstmCache} for the same T, B, H. */
+  readonly cache: LstmCache;
+  /** The matrix product of the gate products (default the twin {@link matmul}). */
+  readonly matmul?: MatmulFn;
+}
+
 /**
  * Forward over a T-step sequence (see the module doc for the plan). Writes hs [T, B, H], the
- * optional final state hT, cT [B, H], and fills `cache` (made by {@link createLstmCache} for
- * the same T, B, H) for {@link lstmSequenceBackward}. `mm` computes the gate products
- * (default the twin {@link matmul}).
+ * optional final state hT, cT [B, H], and fills `cache` for {@link lstmSequenceBackward}.
  *
- * x: [T, B, I]; starts: [T, B] reset flags; h0, c0: [B, H].
+ * @example
+ * ```ts
+ * import { createLstmCache, lstmSequenceForward } from "@webgpu-rl/core/nn";
+ * const [T, B, I, H] = [3, 2, 4, 5];
+ * const params = {
+ *   wIh: new Float32Array(4 * H * I).fill(0.1),
+ *   wHh: new Float32Array(4 * H * H),
+ *   b: new Float32Array(4 * H),
+ * };
+ * const hs = new Float32Array(T * B * H);
+ * lstmSequenceForward({
+ *   params,
+ *   x: new Float32Array(T * B * I).fill(1),
+ *   starts: new Uint32Array(T * B),
+ *   h0: new Float32Array(B * H),
+ *   c0: new Float32Array(B * H),
+ *   T, B, I, H,
+ *   cache: createLstmCache({ T, B, H }),
+ *   hs,
+ * });
+ * ```
  */
-export function lstmSequenceForward(
-  params: LstmParams,
-  x: Floats,
-  starts: ResetMask,
-  h0: Floats,
-  c0: Floats,
-  T: number,
-  B: number,
-  I: number,
-  H: number,
-  cache: LstmCache,
-  out: LstmSequenceOutputs,
-  mm: MatmulFn = matmul,
-): void {
+export function lstmSequenceForward(a: LstmSequenceForwardArgs): void {
+  const { params, x, starts, h0, c0, T, B, I, H, cache, hs, hT, cT } = a;
+  const mm = a.matmul ?? matmul;
   const k = "lstm.sequenceForward";
   checkLstmDims(k, T, B, I, H);
   checkLstmParams(k, params, I, H);
@@ -411,52 +507,57 @@ export function lstmSequenceForward(
   checkShape(k, "h0", h0.length, [B, H]);
   checkShape(k, "c0", c0.length, [B, H]);
   checkCache(k, cache, T, B, H);
-  checkShape(k, "hs", out.hs.length, [T, B, H]);
-  if (out.hT) checkShape(k, "hT", out.hT.length, [B, H]);
-  if (out.cT) checkShape(k, "cT", out.cT.length, [B, H]);
+  checkShape(k, "hs", hs.length, [T, B, H]);
+  if (hT) checkShape(k, "hT", hT.length, [B, H]);
+  if (cT) checkShape(k, "cT", cT.length, [B, H]);
 
   const gStep = alloc(x, B * 4 * H);
   const hmStep = alloc(x, B * H);
-  linearForward(x, params.wIh, params.b, cache.gates, T * B, I, 4 * H, mm);
-  lstmForwardStart(B, H, h0, c0, starts, cache, hmStep);
+  linearForward({
+    x,
+    w: params.wIh,
+    b: params.b,
+    y: cache.gates,
+    batch: T * B,
+    inFeatures: I,
+    outFeatures: 4 * H,
+    matmul: mm,
+  });
+  lstmForwardStart({ B, H, h0, c0, starts, cache, hmStep });
   for (let t = 0; t < T; t++) {
     mm(hmStep, params.wHh, gStep, B, 4 * H, H, { transB: true });
-    lstmForwardStep(
-      t,
-      T,
-      B,
-      H,
-      gStep,
-      cache,
-      out.hs,
-      hmStep,
-      starts,
-      out.hT ?? null,
-      out.cT ?? null,
-    );
+    lstmForwardStep({ t, T, B, H, gStep, cache, hs, hmStep, starts, hFinal: hT, cFinal: cT });
   }
+}
+
+/** Arguments of {@link lstmSequenceBackward}: the forward's inputs, its cache, dhs and outputs. */
+export interface LstmSequenceBackwardArgs extends LstmBackwardExtras, LstmDims {
+  /** The weights. */
+  readonly params: LstmParams;
+  /** The forward's inputs, [T, B, I]. */
+  readonly x: Floats;
+  /** The forward's reset flags, [T, B]. */
+  readonly starts: ResetMask;
+  /** Input size I. */
+  readonly I: number;
+  /** What the forward saved. */
+  readonly cache: LstmCache;
+  /** d loss / d hs, [T, B, H]. */
+  readonly dhs: Floats;
+  /** Weight gradients; ADDED to. */
+  readonly grads: LstmGrads;
+  /** Output d loss / d x, [T, B, I] (overwritten). */
+  readonly dx: Floats;
 }
 
 /**
  * Backward over a T-step sequence (see the module doc for the plan), after
- * {@link lstmSequenceForward} filled `cache`. dhs: d loss / d hs, [T, B, H]. Writes
- * dx [T, B, I] (overwritten) and ADDS the weight gradients to `grads`. `extras` gives the
- * gradient into the final state and asks for dh0, dc0 and the gate gradients.
+ * {@link lstmSequenceForward} filled `cache`. Writes dx (overwritten) and ADDS the weight
+ * gradients to `grads`; `dhT`, `dcT` give the gradient into the final state and `dh0`, `dc0`,
+ * `dGates` ask for the gradients of the initial state and the gate pre-activations.
  */
-export function lstmSequenceBackward(
-  params: LstmParams,
-  x: Floats,
-  starts: ResetMask,
-  cache: LstmCache,
-  dhs: Floats,
-  T: number,
-  B: number,
-  I: number,
-  H: number,
-  grads: LstmGrads,
-  dx: Floats,
-  extras: LstmBackwardExtras = {},
-): void {
+export function lstmSequenceBackward(a: LstmSequenceBackwardArgs): void {
+  const { params, x, starts, cache, dhs, T, B, I, H, grads, dx, dh0, dc0 } = a;
   const k = "lstm.sequenceBackward";
   checkLstmDims(k, T, B, I, H);
   checkLstmParams(k, params, I, H);
@@ -468,26 +569,26 @@ export function lstmSequenceBackward(
   checkShape(k, "dhs", dhs.length, [T, B, H]);
   checkShape(k, "dx", dx.length, [T, B, I]);
   for (const name of ["dhT", "dcT", "dh0", "dc0"] as const) {
-    const a = extras[name];
-    if (a) checkShape(k, name, a.length, [B, H]);
+    const v = a[name];
+    if (v) checkShape(k, name, v.length, [B, H]);
   }
-  if (extras.dGates) checkShape(k, "dGates", extras.dGates.length, [T, B, 4 * H]);
+  if (a.dGates) checkShape(k, "dGates", a.dGates.length, [T, B, 4 * H]);
 
-  const dG = extras.dGates ?? alloc(x, T * B * 4 * H);
+  const dgAll = a.dGates ?? alloc(x, T * B * 4 * H);
   const dgStep = alloc(x, B * 4 * H);
   const dhCarry = alloc(x, B * H);
   const dcCarry = alloc(x, B * H);
-  const wantState = Boolean(extras.dh0 || extras.dc0);
-  const mm = extras.matmul ?? matmul;
-  lstmBackwardStart(extras.dhT ?? null, extras.dcT ?? null, dhCarry, dcCarry);
+  const wantState = Boolean(dh0 || dc0);
+  const mm = a.matmul ?? matmul;
+  lstmBackwardStart({ dhFinal: a.dhT, dcFinal: a.dcT, dhCarry, dcCarry });
   for (let t = T - 1; t >= 0; t--) {
-    lstmBackwardStep(t, T, B, H, cache, starts, dhs, dhCarry, dcCarry, dG, dgStep);
+    lstmBackwardStep({ t, T, B, H, cache, starts, dhs, dhCarry, dcCarry, dgAll, dgStep });
     if (t > 0 || wantState) mm(dgStep, params.wHh, dhCarry, B, H, 4 * H);
   }
   const rows = {
     x,
     w: params.wIh,
-    dy: dG,
+    dy: dgAll,
     batch: T * B,
     inFeatures: I,
     outFeatures: 4 * H,
@@ -495,18 +596,59 @@ export function lstmSequenceBackward(
   };
   linearBackward({ ...rows, dx });
   linearBackward({ ...rows, dw: grads.dwIh, db: grads.db, accumulate: true });
-  mm(dG, cache.hm, grads.dwHh, 4 * H, H, T * B, { transA: true, accumulate: true });
-  if (wantState) {
-    lstmBackwardFinish(B, H, starts, dhCarry, dcCarry, extras.dh0 ?? null, extras.dc0 ?? null);
-  }
+  mm(dgAll, cache.hm, grads.dwHh, 4 * H, H, T * B, { transA: true, accumulate: true });
+  if (wantState) lstmBackwardFinish({ B, H, starts, dhCarry, dcCarry, dh0, dc0 });
 }
 
-/** Outputs of a cell forward: the new state. */
-export interface LstmCellOutputs {
-  /** h', [B, H]. */
+/** Arguments of {@link lstmCellForward}: one step over a batch. */
+export interface LstmCellForwardArgs {
+  /** The weights. */
+  readonly params: LstmParams;
+  /** Inputs, [B, I]. */
+  readonly x: Floats;
+  /** Reset flags, [B]; absent: no reset. */
+  readonly starts?: ResetMask;
+  /** Previous hidden state, [B, H]. */
+  readonly hPrev: Floats;
+  /** Previous cell state, [B, H]. */
+  readonly cPrev: Floats;
+  /** Batch B. */
+  readonly B: number;
+  /** Input size I. */
+  readonly I: number;
+  /** Hidden size H. */
+  readonly H: number;
+  /** Made for T = 1; receives the activated gates [B, 4H], hm, cm and c'. */
+  readonly cache: LstmCache;
+  /** Output h', [B, H]. */
   readonly h: Floats;
-  /** c', [B, H] (also saved in `cache.c`). */
+  /** Output c', [B, H]. */
   readonly c: Floats;
+}
+
+/** One LSTM step over a batch: the sequence forward with T = 1. */
+export function lstmCellForward(a: LstmCellForwardArgs): void {
+  const { params, x, hPrev, cPrev, B, I, H, cache, h, c } = a;
+  const k = "lstm.cellForward";
+  checkLstmDims(k, 1, B, I, H);
+  if (a.starts) checkShape(k, "starts", a.starts.length, [B]);
+  checkShape(k, "h", h.length, [B, H]);
+  checkShape(k, "c", c.length, [B, H]);
+  const starts = a.starts ?? new Uint32Array(B);
+  lstmSequenceForward({
+    params,
+    x,
+    starts,
+    h0: hPrev,
+    c0: cPrev,
+    T: 1,
+    B,
+    I,
+    H,
+    cache,
+    hs: h,
+    cT: c,
+  });
 }
 
 /** Outputs of a cell backward. */
@@ -521,59 +663,57 @@ export interface LstmCellGradients {
   readonly dGates?: Floats;
 }
 
-/**
- * One LSTM step over a batch: the sequence forward with T = 1. x: [B, I]; starts: [B] reset
- * flags or null (no reset); hPrev, cPrev: [B, H]; `cache` made for T = 1 (it receives the
- * activated gates [B, 4H], hm, cm and c'). Writes h', c' into `out`.
- */
-export function lstmCellForward(
-  params: LstmParams,
-  x: Floats,
-  starts: ResetMask | null,
-  hPrev: Floats,
-  cPrev: Floats,
-  B: number,
-  I: number,
-  H: number,
-  cache: LstmCache,
-  out: LstmCellOutputs,
-): void {
-  const k = "lstm.cellForward";
-  checkLstmDims(k, 1, B, I, H);
-  if (starts) checkShape(k, "starts", starts.length, [B]);
-  checkShape(k, "h", out.h.length, [B, H]);
-  checkShape(k, "c", out.c.length, [B, H]);
-  const s = starts ?? new Uint32Array(B);
-  lstmSequenceForward(params, x, s, hPrev, cPrev, 1, B, I, H, cache, { hs: out.h, cT: out.c });
+/** Arguments of {@link lstmCellBackward}: the forward's, the gradient of h', c' and outputs. */
+export interface LstmCellBackwardArgs extends LstmCellGradients {
+  /** The weights. */
+  readonly params: LstmParams;
+  /** The forward's inputs, [B, I]. */
+  readonly x: Floats;
+  /** The forward's reset flags, [B]; absent: no reset. */
+  readonly starts?: ResetMask;
+  /** What the forward saved. */
+  readonly cache: LstmCache;
+  /** d loss / d h', [B, H]. */
+  readonly dhNext: Floats;
+  /** d loss / d c', [B, H]; absent: 0. */
+  readonly dcNext?: Floats;
+  /** Batch B. */
+  readonly B: number;
+  /** Input size I. */
+  readonly I: number;
+  /** Hidden size H. */
+  readonly H: number;
+  /** Weight gradients; ADDED to. */
+  readonly grads: LstmGrads;
 }
 
 /**
- * Backward of one LSTM step after {@link lstmCellForward}: from dh' and dc' (null: 0), both
- * [B, H], writes dx and the optional d-gates, dh, dc of `out`, and ADDS dwIh, dwHh, db.
+ * Backward of one LSTM step after {@link lstmCellForward}: writes dx and the optional
+ * d-gates, dh, dc, and ADDS dwIh, dwHh, db.
  */
-export function lstmCellBackward(
-  params: LstmParams,
-  x: Floats,
-  starts: ResetMask | null,
-  cache: LstmCache,
-  dhNext: Floats,
-  dcNext: Floats | null,
-  B: number,
-  I: number,
-  H: number,
-  grads: LstmGrads,
-  out: LstmCellGradients,
-): void {
+export function lstmCellBackward(a: LstmCellBackwardArgs): void {
+  const { params, x, cache, dhNext, dcNext, B, I, H, grads } = a;
   const k = "lstm.cellBackward";
   checkLstmDims(k, 1, B, I, H);
-  if (starts) checkShape(k, "starts", starts.length, [B]);
+  if (a.starts) checkShape(k, "starts", a.starts.length, [B]);
   checkShape(k, "dhNext", dhNext.length, [B, H]);
   if (dcNext) checkShape(k, "dcNext", dcNext.length, [B, H]);
-  const s = starts ?? new Uint32Array(B);
-  lstmSequenceBackward(params, x, s, cache, dhNext, 1, B, I, H, grads, out.dx, {
-    dcT: dcNext ?? undefined,
-    dh0: out.dh,
-    dc0: out.dc,
-    dGates: out.dGates,
+  const starts = a.starts ?? new Uint32Array(B);
+  lstmSequenceBackward({
+    params,
+    x,
+    starts,
+    cache,
+    dhs: dhNext,
+    T: 1,
+    B,
+    I,
+    H,
+    grads,
+    dx: a.dx,
+    dcT: dcNext,
+    dh0: a.dh,
+    dc0: a.dc,
+    dGates: a.dGates,
   });
 }

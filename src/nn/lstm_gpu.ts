@@ -32,7 +32,7 @@ import {
   recordLinearForward,
   recordMatmul,
 } from "./linear_gpu.ts";
-import { checkLstmDims, type LstmCacheLayout, lstmCacheLayout } from "./lstm.ts";
+import { checkLstmDims, type LstmCacheLayout, lstmCacheLayout, type LstmDims } from "./lstm.ts";
 
 /** LSTM weights on the GPU: wIh [4H, I], wHh [4H, H], b [4H] (gate rows i, f, g, o). */
 export interface LstmGpuParams {
@@ -79,13 +79,10 @@ export interface LstmGpuCache {
 /** Allocates the cache of a T-step forward (T = 1 for a cell); same layout as the twin's. */
 export function createLstmGpuCache(
   gpu: Gpu,
-  T: number,
-  B: number,
-  H: number,
-  label = "lstm cache",
+  { T, B, H, label = "lstm cache" }: LstmDims & { readonly label?: string },
 ): LstmGpuCache {
-  const align = gpu.limits.minStorageBufferOffsetAlignment / 4;
-  const layout = lstmCacheLayout(T, B, H, align);
+  const alignFloats = gpu.limits.minStorageBufferOffsetAlignment / 4;
+  const layout = lstmCacheLayout({ T, B, H, alignFloats });
   const buffer = createStorageBuffer(gpu, layout.total * 4, label);
   const n = T * B * H;
   const region = (offset: number, count: number) => ({

@@ -144,7 +144,7 @@ export function makeCpuActivations(spec: NetSpec, batch: number, T = 1): CpuActi
   return {
     batch,
     T,
-    lstmCache: lstm ? createLstmCache(T, batch / T, lstm.hidden) : undefined,
+    lstmCache: lstm ? createLstmCache({ T, B: batch / T, H: lstm.hidden }) : undefined,
     outputs: layers.map((l) => new Float32Array(batch * sizeOf(l.outShape))),
     gradOutputs: layers.map((l) => new Float32Array(batch * sizeOf(l.outShape))),
     policy: new Float32Array(batch * policyOutputs(spec.head)),
@@ -193,24 +193,35 @@ export function* netForwardLayers(
         conv2dForward(cs, x, w, b, y, gemm);
       }
     } else if (layer.kind === "linear") {
-      linearForward(asFloats(x), w, b, y, B, layer.inShape[0], layer.outFeatures, gemm);
+      linearForward({
+        x: asFloats(x),
+        w,
+        b,
+        y,
+        batch: B,
+        inFeatures: layer.inShape[0],
+        outFeatures: layer.outFeatures,
+        matmul: gemm,
+      });
     } else {
       const p = `layer${layer.index}`;
       const T = rec!.T;
-      lstmSequenceForward(
-        { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
-        asFloats(x),
-        rec!.starts,
-        rec!.h0,
-        rec!.c0,
+      lstmSequenceForward({
+        params: { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
+        x: asFloats(x),
+        starts: rec!.starts,
+        h0: rec!.h0,
+        c0: rec!.c0,
         T,
-        B / T,
-        layer.inShape[0],
-        layer.hidden,
-        acts.lstmCache!,
-        { hs: y, hT: rec!.hT, cT: rec!.cT },
-        gemm,
-      );
+        B: B / T,
+        I: layer.inShape[0],
+        H: layer.hidden,
+        cache: acts.lstmCache!,
+        hs: y,
+        hT: rec!.hT,
+        cT: rec!.cT,
+        matmul: gemm,
+      });
     }
     if (layer.kind !== "lstm") activationForward(layer.activation, y, y);
     x = y;
@@ -220,8 +231,26 @@ export function* netForwardLayers(
   const F = layers.length ? sizeOf(layers[layers.length - 1].outShape) : sizeOf(spec.input.shape);
   const A = policyOutputs(spec.head);
   const { policy, value } = acts;
-  linearForward(features, params["policy.weight"], params["policy.bias"], policy, B, F, A, gemm);
-  linearForward(features, params["value.weight"], params["value.bias"], value, B, F, 1, gemm);
+  linearForward({
+    x: features,
+    w: params["policy.weight"],
+    b: params["policy.bias"],
+    y: policy,
+    batch: B,
+    inFeatures: F,
+    outFeatures: A,
+    matmul: gemm,
+  });
+  linearForward({
+    x: features,
+    w: params["value.weight"],
+    b: params["value.bias"],
+    y: value,
+    batch: B,
+    inFeatures: F,
+    outFeatures: 1,
+    matmul: gemm,
+  });
 }
 
 function asFloats(x: Float32Array | Uint8Array): Float32Array {
@@ -324,20 +353,20 @@ export function* netBackwardLayers(
       const p = `layer${i}`;
       const T = rec!.T;
       const I = layer.inShape[0];
-      lstmSequenceBackward(
-        { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
-        asFloats(x),
-        rec!.starts,
-        acts.lstmCache!,
-        dy,
+      lstmSequenceBackward({
+        params: { wIh: params[`${p}.wIh`], wHh: params[`${p}.wHh`], b: params[`${p}.bias`] },
+        x: asFloats(x),
+        starts: rec!.starts,
+        cache: acts.lstmCache!,
+        dhs: dy,
         T,
-        B / T,
+        B: B / T,
         I,
-        layer.hidden,
-        { dwIh: grads[`${p}.wIh`], dwHh: grads[`${p}.wHh`], db: grads[`${p}.bias`] },
-        dx ?? new Float32Array(B * I),
-        { matmul: gemm },
-      );
+        H: layer.hidden,
+        grads: { dwIh: grads[`${p}.wIh`], dwHh: grads[`${p}.wHh`], db: grads[`${p}.bias`] },
+        dx: dx ?? new Float32Array(B * I),
+        matmul: gemm,
+      });
     }
     yield;
   }

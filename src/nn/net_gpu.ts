@@ -148,7 +148,12 @@ export async function recordNetForward(
     const i = layer.index;
     if (layer.kind === "lstm") {
       const T = rec!.T;
-      lstmCache = createLstmGpuCache(gpu, T, B / T, layer.hidden, `net layer${i} lstm cache`);
+      lstmCache = createLstmGpuCache(gpu, {
+        T,
+        B: B / T,
+        H: layer.hidden,
+        label: `net layer${i} lstm cache`,
+      });
       dispatches.push(
         ...await recordLstmSequenceForward(gpu, {
           params: lstmRanges(params, spec, i),

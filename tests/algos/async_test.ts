@@ -49,10 +49,6 @@ Deno.test("async config: bad fields are refused, naming field, value and what is
     () => resolveAsyncConfig({ algo: "n-step-q", finalEpsilonProbs: [0.5, 0.5, 0.5] }),
     /finalEpsilonProbs: got \[0.5,0.5,0.5\], allowed: 3 numbers in \[0, 1\] summing to 1/,
   );
-  assert.throws(
-    () => resolveAsyncConfig({ workers: 2, faultWorker: 2 }),
-    /faultWorker: got 2, allowed -1 \(off\) or a worker id in \[0, 1\]/,
-  );
   // The paper's defaults.
   const q = resolveAsyncConfig({ algo: "one-step-q", env: "pong" });
   assert.equal(q.algo, "one-step-q");
@@ -173,21 +169,20 @@ function referenceA3c(config: A3cConfig, updates: number): Float32Array {
     ]);
     const adv = new Float32Array(n);
     const ret = new Float32Array(n);
-    computeGae(
-      {
-        rewards: new Float32Array(rewards),
-        values: new Float32Array(values),
-        terminated: term,
-        truncated: trunc,
-        lastValues: last,
-        finalValues: final,
-      },
-      { gamma: config.gamma, lambda: 1 },
-      n,
-      1,
-      adv,
-      ret,
-    );
+    computeGae({
+      rewards: new Float32Array(rewards),
+      values: new Float32Array(values),
+      terminated: term,
+      truncated: trunc,
+      lastValues: last,
+      finalValues: final,
+      gamma: config.gamma,
+      lambda: 1,
+      T: n,
+      N: 1,
+      advantages: adv,
+      returns: ret,
+    });
     const batch = obs.subarray(0, n * obsSize);
     const out = net.forward(local, batch, n);
     const dLogits = new Float32Array(n * A);
@@ -324,6 +319,28 @@ for (const algo of ["one-step-q", "one-step-sarsa"] as const) {
   });
 }
 
+Deno.test("async: faults are injected like nets, by the caller, never by a config field", async () => {
+  assert.throws(
+    () => resolveAsyncConfig({ workers: 2, faultWorker: 1 } as never),
+    /faultWorker: unknown field for algo a3c/,
+  );
+  await assert.rejects(
+    () =>
+      trainAsync({ algo: "a3c", env: "catch", workers: 2 }, {
+        ...quiet,
+        injectFault: { worker: 2, atStep: 0 },
+      }),
+    /injectFault\.worker: got 2, allowed a worker id in \[0, 1\]/,
+  );
+  // In-process, as the tests inject nets: the learner throws at its step 3.
+  const config = resolveAsyncConfig({ algo: "a3c", env: "catch", workers: 1 });
+  const shared = makeSharedState(makeAsyncNet(config).layout, 1, false);
+  assert.throws(
+    () => runLearner(config, shared, 0, { maxUpdates: 10, faultAtStep: 3 }),
+    /fault injected by the test hook at local step 3 \(worker 0\)/,
+  );
+});
+
 Deno.test("async: a failing worker is reported by id, all stop, the checkpoint is written", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/ckpt/fault.safetensors`;
@@ -336,11 +353,13 @@ Deno.test("async: a failing worker is reported by id, all stop, the checkpoint i
           env: "catch",
           workers: 2,
           totalSteps: 1_000_000,
-          faultWorker: 1,
-          faultAtStep: 500,
           checkpointPath: path,
           joinTimeoutSeconds: 5,
-        }, { ...quiet, onFault: (f) => faults.push(f.id) }),
+        }, {
+          ...quiet,
+          onFault: (f) => faults.push(f.id),
+          injectFault: { worker: 1, atStep: 500 },
+        }),
       (err: Error) => {
         assert.match(
           err.message,

@@ -12,21 +12,20 @@ Deno.test("gae: hand-computed single env, T = 3, no episode end", () => {
   // A2 = 2.5; A1 = 1.75 + 0.25·2.5 = 2.375; A0 = 1 + 0.25·2.375 = 1.59375
   const adv = new Float64Array(3);
   const ret = new Float64Array(3);
-  computeGae(
-    {
-      rewards: new Float64Array([1, 2, 3]),
-      values: new Float64Array([0.5, 1, 1.5]),
-      terminated: [0, 0, 0],
-      truncated: [0, 0, 0],
-      lastValues: new Float64Array([2]),
-      finalValues: new Float64Array([99]), // no truncation: never read
-    },
-    { gamma: 0.5, lambda: 0.5 },
-    3,
-    1,
-    adv,
-    ret,
-  );
+  computeGae({
+    rewards: new Float64Array([1, 2, 3]),
+    values: new Float64Array([0.5, 1, 1.5]),
+    terminated: [0, 0, 0],
+    truncated: [0, 0, 0],
+    lastValues: new Float64Array([2]),
+    finalValues: new Float64Array([99]), // no truncation: never read
+    gamma: 0.5,
+    lambda: 0.5,
+    T: 3,
+    N: 1,
+    advantages: adv,
+    returns: ret,
+  });
   assert.deepEqual([...adv], [1.59375, 2.375, 2.5]);
   assert.deepEqual([...ret], [2.09375, 3.375, 4]);
 });
@@ -42,20 +41,20 @@ Deno.test("gae: terminal cuts the trace and the bootstrap; truncation bootstraps
     lastValues: new Float64Array([4]),
     finalValues: new Float64Array([3]),
   };
-  computeGae(inputs, { gamma: 0.5, lambda: 1 }, 2, 1, adv, ret);
+  computeGae({ ...inputs, gamma: 0.5, lambda: 1, T: 2, N: 1, advantages: adv, returns: ret });
   // step 1: δ = 1 + 0.5·4 − 0.75 = 2.25; step 0 terminal: δ = 1 − 0.25 = 0.75, no trace.
   assert.deepEqual([...adv], [0.75, 2.25]);
-  computeGae(
-    { ...inputs, terminated: [0, 0], truncated: [1, 0] },
-    {
-      gamma: 0.5,
-      lambda: 1,
-    },
-    2,
-    1,
-    adv,
-    ret,
-  );
+  computeGae({
+    ...inputs,
+    terminated: [0, 0],
+    truncated: [1, 0],
+    gamma: 0.5,
+    lambda: 1,
+    T: 2,
+    N: 1,
+    advantages: adv,
+    returns: ret,
+  });
   // step 0 truncated: δ = 1 + 0.5·V(s_final) − 0.25 = 1 + 1.5 − 0.25 = 2.25 (the old stand-in
   // V(s_0) gave 0.875), no trace from step 1.
   assert.deepEqual([...adv], [2.25, 2.25]);
@@ -71,21 +70,20 @@ Deno.test("gae: a time limit inside the rollout, hand-computed (γ 0.9, λ 0.8, 
   // δ0 = 1 + 0.9·6 − 5 = 1.4             A0 = 1.4 + 0.72·4 = 4.28
   const adv = new Float64Array(4);
   const ret = new Float64Array(4);
-  computeGae(
-    {
-      rewards: new Float64Array([1, 1, 1, 1]),
-      values: new Float64Array([5, 6, 7, 8]),
-      terminated: [0, 0, 0, 0],
-      truncated: [0, 1, 0, 0],
-      lastValues: new Float64Array([2]),
-      finalValues: new Float64Array([10]),
-    },
-    { gamma: 0.9, lambda: 0.8 },
-    4,
-    1,
-    adv,
-    ret,
-  );
+  computeGae({
+    rewards: new Float64Array([1, 1, 1, 1]),
+    values: new Float64Array([5, 6, 7, 8]),
+    terminated: [0, 0, 0, 0],
+    truncated: [0, 1, 0, 0],
+    lastValues: new Float64Array([2]),
+    finalValues: new Float64Array([10]),
+    gamma: 0.9,
+    lambda: 0.8,
+    T: 4,
+    N: 1,
+    advantages: adv,
+    returns: ret,
+  });
   assertClose(adv, [4.28, 4, -2.544, -5.2], { atol: 1e-12, rtol: 0, name: "advantages" });
   assertClose(ret, [9.28, 10, 4.456, 2.8], { atol: 1e-12, rtol: 0, name: "returns" });
 });
@@ -205,7 +203,7 @@ function assertGaeMatches(
 ): void {
   const adv = new Float64Array(T * N);
   const ret = new Float64Array(T * N);
-  computeGae(x, { gamma, lambda }, T, N, adv, ret);
+  computeGae({ ...x, gamma, lambda, T, N, advantages: adv, returns: ret });
   const { rewards, values, terminated, truncated, lastValues, finalValues } = x;
   const expected = reference(
     rewards,
@@ -231,15 +229,18 @@ Deno.test("gae: refuses bad γ, λ and lengths, naming the field", () => {
   const x = randomRollout(2, 2, 1);
   const out = () => new Float64Array(4);
   assert.throws(
-    () => computeGae(x, { gamma: 1.5, lambda: 0.9 }, 2, 2, out(), out()),
+    () =>
+      computeGae({ ...x, gamma: 1.5, lambda: 0.9, T: 2, N: 2, advantages: out(), returns: out() }),
     /gamma: got 1.5, allowed \(0, 1\]/,
   );
   assert.throws(
-    () => computeGae(x, { gamma: 0.9, lambda: -0.1 }, 2, 2, out(), out()),
+    () =>
+      computeGae({ ...x, gamma: 0.9, lambda: -0.1, T: 2, N: 2, advantages: out(), returns: out() }),
     /lambda: got -0.1, allowed \[0, 1\]/,
   );
   assert.throws(
-    () => computeGae(x, { gamma: 0.9, lambda: 0.9 }, 3, 2, out(), out()),
+    () =>
+      computeGae({ ...x, gamma: 0.9, lambda: 0.9, T: 3, N: 2, advantages: out(), returns: out() }),
     /gae: rewards has 4 elements, expected 6/,
   );
 });
@@ -258,25 +259,23 @@ gpuTest("gae: WGSL matches the twin (T 9, N 70)", async (gpu) => {
     lastValues: f32(x.lastValues),
     finalValues: f32(x.finalValues),
   };
-  computeGae(inputs, { gamma: 0.99, lambda: 0.95 }, T, N, adv, ret);
+  computeGae({ ...inputs, gamma: 0.99, lambda: 0.95, T, N, advantages: adv, returns: ret });
   const advB = createStorageBuffer(gpu, T * N * 4);
   const retB = createStorageBuffer(gpu, T * N * 4);
-  const dispatch = await recordGae(
-    gpu,
-    {
-      rewards: createStorageBuffer(gpu, inputs.rewards),
-      values: createStorageBuffer(gpu, inputs.values),
-      terminated: createStorageBuffer(gpu, new Uint32Array(x.terminated)),
-      truncated: createStorageBuffer(gpu, new Uint32Array(x.truncated)),
-      lastValues: createStorageBuffer(gpu, inputs.lastValues),
-      finalValues: createStorageBuffer(gpu, inputs.finalValues),
-      advantages: advB,
-      returns: retB,
-    },
-    { gamma: 0.99, lambda: 0.95 },
+  const dispatch = await recordGae(gpu, {
+    rewards: createStorageBuffer(gpu, inputs.rewards),
+    values: createStorageBuffer(gpu, inputs.values),
+    terminated: createStorageBuffer(gpu, new Uint32Array(x.terminated)),
+    truncated: createStorageBuffer(gpu, new Uint32Array(x.truncated)),
+    lastValues: createStorageBuffer(gpu, inputs.lastValues),
+    finalValues: createStorageBuffer(gpu, inputs.finalValues),
+    advantages: advB,
+    returns: retB,
+    gamma: 0.99,
+    lambda: 0.95,
     T,
     N,
-  );
+  });
   await runPlan(gpu, [dispatch]);
   // Same operations in the same order; only f32 vs f64 rounding of the twin differs.
   assertClose(await readFloats(gpu, advB), adv, { atol: 1e-5, rtol: 1e-5, name: "advantages" });

@@ -184,8 +184,8 @@ Deno.test("gemm: linear forward and backward on the fast path match the twin", (
   const [B, I, O] = [7, 300, 37];
   const x = rand(B * I, 1), w = rand(O * I, 2), b = rand(O, 3), dy = rand(B * O, 4);
   const y1 = new Float32Array(B * O), y2 = new Float32Array(B * O);
-  linearForward(x, w, b, y1, B, I, O);
-  linearForward(x, w, b, y2, B, I, O, gemm);
+  linearForward({ x, w, b, y: y1, batch: B, inFeatures: I, outFeatures: O });
+  linearForward({ x, w, b, y: y2, batch: B, inFeatures: I, outFeatures: O, matmul: gemm });
   assert.ok(relErr(y2, y1) < 1e-5);
   const g = () => ({
     dx: rand(B * I, 5),
@@ -245,9 +245,22 @@ Deno.test("gemm: the LSTM's gate products on the fast path match the twin", () =
   const starts = Uint32Array.from({ length: T * B }, (_, i) => (i === 7 ? 1 : 0));
   const h0 = rand(B * H, 5), c0 = rand(B * H, 6), dhs = rand(T * B * H, 7);
   const run = (fast: boolean) => {
-    const cache = createLstmCache(T, B, H);
+    const cache = createLstmCache({ T, B, H });
     const hs = new Float32Array(T * B * H);
-    lstmSequenceForward(params, x, starts, h0, c0, T, B, I, H, cache, { hs }, fast ? gemm : matmul);
+    lstmSequenceForward({
+      params,
+      x,
+      starts,
+      h0,
+      c0,
+      T,
+      B,
+      I,
+      H,
+      cache,
+      hs,
+      matmul: fast ? gemm : matmul,
+    });
     const grads = {
       dwIh: new Float32Array(4 * H * I),
       dwHh: new Float32Array(4 * H * H),
@@ -255,7 +268,18 @@ Deno.test("gemm: the LSTM's gate products on the fast path match the twin", () =
     };
     const dx = new Float32Array(T * B * I);
     const dh0 = new Float32Array(B * H);
-    lstmSequenceBackward(params, x, starts, cache, dhs, T, B, I, H, grads, dx, {
+    lstmSequenceBackward({
+      params,
+      x,
+      starts,
+      cache,
+      dhs,
+      T,
+      B,
+      I,
+      H,
+      grads,
+      dx,
       dh0,
       matmul: fast ? gemm : matmul,
     });

@@ -88,7 +88,7 @@ for (const accumulate of [false, true]) {
     const wl = randomArray(batch * outF, 13); // the loss is dot(wl, y), so dy = wl
     const y = new Float64Array(batch * outF);
     const loss = () => {
-      linearForward(x, w, b, y, batch, inF, outF);
+      linearForward({ x, w, b, y, batch, inFeatures: inF, outFeatures: outF });
       return dot(wl, y);
     };
     const ndx = numericGradient(loss, x);
@@ -152,15 +152,15 @@ Deno.test("shape errors name the kernel, the argument and the shapes", () => {
   );
   assert.throws(
     () =>
-      linearForward(
-        new Float32Array(6),
-        new Float32Array(7),
-        null,
-        new Float32Array(4),
-        2,
-        3,
-        2,
-      ),
+      linearForward({
+        x: new Float32Array(6),
+        w: new Float32Array(7),
+        b: null,
+        y: new Float32Array(4),
+        batch: 2,
+        inFeatures: 3,
+        outFeatures: 2,
+      }),
     /linear\.forward: w has 7 elements, expected shape \[2, 3\]/,
   );
   assert.throws(
@@ -271,7 +271,7 @@ gpuTest("linear forward and backward match the twin, at a 256-byte offset", asyn
   const wr = { buffer: params, offset: wOff * 4 };
   const br = { buffer: params, offset: bOff * 4, size: outF * 4 };
   const y = new Float32Array(batch * outF);
-  linearForward(x, w, b, y, batch, inF, outF);
+  linearForward({ x, w, b, y, batch, inFeatures: inF, outFeatures: outF });
   for (const accumulate of [false, true]) {
     const start = { dx: randomArray(batch * inF, 34), dw: randomArray(outF * inF, 35) };
     const db0 = new Float32Array(randomArray(outF, 36));

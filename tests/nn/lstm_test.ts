@@ -55,11 +55,11 @@ Deno.test("lstm cell: backward matches finite differences for every input and we
   const starts = new Uint32Array([0, 1, 0]); // sequence 1 starts an episode: its state is zeroed
   const wh = randomArray(B * H, 23);
   const wc = randomArray(B * H, 24);
-  const cache = createLstmCache(1, B, H, true);
+  const cache = createLstmCache({ T: 1, B, H, float64: true });
   const h = new Float64Array(B * H);
   const c = new Float64Array(B * H);
   const loss = () => {
-    lstmCellForward(p, x, starts, hPrev, cPrev, B, I, H, cache, { h, c });
+    lstmCellForward({ params: p, x, starts, hPrev, cPrev, B, I, H, cache, h, c });
     return dot(wh, h) + dot(wc, c);
   };
   const numeric = {
@@ -76,7 +76,22 @@ Deno.test("lstm cell: backward matches finite differences for every input and we
   const dh = new Float64Array(B * H);
   const dc = new Float64Array(B * H);
   const dGates = new Float64Array(B * 4 * H);
-  lstmCellBackward(p, x, starts, cache, wh, wc, B, I, H, grads, { dx, dh, dc, dGates });
+  lstmCellBackward({
+    params: p,
+    x,
+    starts,
+    cache,
+    dhNext: wh,
+    dcNext: wc,
+    B,
+    I,
+    H,
+    grads,
+    dx,
+    dh,
+    dc,
+    dGates,
+  });
   const tol = { atol: 1e-8, rtol: 1e-6 };
   assertClose(dx, numeric.x, { ...tol, name: "dx" });
   assertClose(dh, numeric.h, { ...tol, name: "dh" });
@@ -93,7 +108,7 @@ Deno.test("lstm cell: backward matches finite differences for every input and we
     assert.ok(dh[H + j] === 0 && dc[H + j] === 0, "the reset row's dh, dc are 0"); // ±0
   }
   // Backward adds to the weight gradients.
-  lstmCellBackward(p, x, starts, cache, wh, wc, B, I, H, grads, { dx });
+  lstmCellBackward({ params: p, x, starts, cache, dhNext: wh, dcNext: wc, B, I, H, grads, dx });
   assertClose(grads.db, numeric.b.map((v) => 2 * v), { ...tol, name: "db accumulated twice" });
 });
 
@@ -107,12 +122,12 @@ Deno.test("lstm sequence: backward matches finite differences, with resets (floa
   const wHs = randomArray(T * B * H, 43);
   const whT = randomArray(B * H, 44);
   const wcT = randomArray(B * H, 45);
-  const cache = createLstmCache(T, B, H, true);
+  const cache = createLstmCache({ T, B, H, float64: true });
   const hs = new Float64Array(T * B * H);
   const hT = new Float64Array(B * H);
   const cT = new Float64Array(B * H);
   const loss = () => {
-    lstmSequenceForward(p, x, starts, h0, c0, T, B, I, H, cache, { hs, hT, cT });
+    lstmSequenceForward({ params: p, x, starts, h0, c0, T, B, I, H, cache, hs, hT, cT });
     return dot(wHs, hs) + dot(whT, hT) + dot(wcT, cT);
   };
   const numeric = {
@@ -131,7 +146,18 @@ Deno.test("lstm sequence: backward matches finite differences, with resets (floa
   const dx = new Float64Array(T * B * I);
   const dh0 = new Float64Array(B * H);
   const dc0 = new Float64Array(B * H);
-  lstmSequenceBackward(p, x, starts, cache, wHs, T, B, I, H, grads, dx, {
+  lstmSequenceBackward({
+    params: p,
+    x,
+    starts,
+    cache,
+    dhs: wHs,
+    T,
+    B,
+    I,
+    H,
+    grads,
+    dx,
     dhT: whT,
     dcT: wcT,
     dh0,
@@ -158,13 +184,24 @@ Deno.test("lstm sequence: no gradient crosses a reset", () => {
   const h0 = randomArray(B * H, 52);
   const c0 = randomArray(B * H, 53);
   const starts = makeStarts(T, B, reset);
-  const cache = createLstmCache(T, B, H, true);
+  const cache = createLstmCache({ T, B, H, float64: true });
   const hs = new Float64Array(T * B * H);
-  lstmSequenceForward(p, x, starts, h0, c0, T, B, I, H, cache, { hs });
+  lstmSequenceForward({ params: p, x, starts, h0, c0, T, B, I, H, cache, hs });
   const backward = (dhs: Float64Array, dhT?: Float64Array) => {
     const dx = new Float64Array(T * B * I);
     const dh0 = new Float64Array(B * H);
-    lstmSequenceBackward(p, x, starts, cache, dhs, T, B, I, H, zeroGrads(I, H), dx, {
+    lstmSequenceBackward({
+      params: p,
+      x,
+      starts,
+      cache,
+      dhs,
+      T,
+      B,
+      I,
+      H,
+      grads: zeroGrads(I, H),
+      dx,
       dhT,
       dcT: dhT,
       dh0,
@@ -201,7 +238,7 @@ Deno.test("lstm sequence: no gradient crosses a reset", () => {
 Deno.test("lstm: shape errors name the kernel, the argument and the shapes", () => {
   const T = 2, B = 3, I = 5, H = 6;
   const p = makeParams(I, H, 60);
-  const cache = createLstmCache(T, B, H, true);
+  const cache = createLstmCache({ T, B, H, float64: true });
   const ok = {
     x: new Float64Array(T * B * I),
     starts: new Uint32Array(T * B),
@@ -211,7 +248,19 @@ Deno.test("lstm: shape errors name the kernel, the argument and the shapes", () 
   };
   const fwd = (o: Partial<typeof ok>, params = p, c = cache) => {
     const a = { ...ok, ...o };
-    lstmSequenceForward(params, a.x, a.starts, a.h0, a.c0, T, B, I, H, c, { hs: a.hs });
+    lstmSequenceForward({
+      params,
+      x: a.x,
+      starts: a.starts,
+      h0: a.h0,
+      c0: a.c0,
+      T,
+      B,
+      I,
+      H,
+      cache: c,
+      hs: a.hs,
+    });
   };
   fwd({}); // well formed
   assert.throws(
@@ -231,43 +280,77 @@ Deno.test("lstm: shape errors name the kernel, the argument and the shapes", () 
     /lstm.sequenceForward: wHh has 120 elements, expected shape \[24, 6\]/,
   );
   assert.throws(
-    () => fwd({}, p, createLstmCache(T + 1, B, H, true)),
+    () => fwd({}, p, createLstmCache({ T: T + 1, B, H, float64: true })),
     /lstm.sequenceForward: cache was made for \[T, B, H\] = \[3, 3, 6\], expected \[2, 3, 6\]/,
   );
   assert.throws(
-    () => lstmSequenceForward(p, ok.x, ok.starts, ok.h0, ok.c0, 0, B, I, H, cache, { hs: ok.hs }),
+    () =>
+      lstmSequenceForward({
+        params: p,
+        x: ok.x,
+        starts: ok.starts,
+        h0: ok.h0,
+        c0: ok.c0,
+        T: 0,
+        B,
+        I,
+        H,
+        cache,
+        hs: ok.hs,
+      }),
     /lstm.sequenceForward: T must be a positive integer, got 0/,
   );
   assert.throws(
     () =>
-      lstmSequenceBackward(p, ok.x, ok.starts, cache, ok.hs, T, B, I, H, zeroGrads(I, H), ok.x, {
+      lstmSequenceBackward({
+        params: p,
+        x: ok.x,
+        starts: ok.starts,
+        cache,
+        dhs: ok.hs,
+        T,
+        B,
+        I,
+        H,
+        grads: zeroGrads(I, H),
+        dx: ok.x,
         dh0: new Float64Array(4),
       }),
     /lstm.sequenceBackward: dh0 has 4 elements, expected shape \[3, 6\]/,
   );
   assert.throws(
     () =>
-      lstmSequenceBackward(p, ok.x, ok.starts, cache, ok.hs, T, B, I, H, zeroGrads(I, H + 1), ok.x),
-    /lstm.sequenceBackward: dwIh has 140 elements, expected shape \[24, 5\]/,
-  );
-  const cell = createLstmCache(1, B, H, true);
-  assert.throws(
-    () =>
-      lstmCellForward(
-        p,
-        new Float64Array(B * I),
-        new Uint32Array(T * B),
-        ok.h0,
-        ok.c0,
+      lstmSequenceBackward({
+        params: p,
+        x: ok.x,
+        starts: ok.starts,
+        cache,
+        dhs: ok.hs,
+        T,
         B,
         I,
         H,
-        cell,
-        {
-          h: ok.h0,
-          c: ok.c0,
-        },
-      ),
+        grads: zeroGrads(I, H + 1),
+        dx: ok.x,
+      }),
+    /lstm.sequenceBackward: dwIh has 140 elements, expected shape \[24, 5\]/,
+  );
+  const cell = createLstmCache({ T: 1, B, H, float64: true });
+  assert.throws(
+    () =>
+      lstmCellForward({
+        params: p,
+        x: new Float64Array(B * I),
+        starts: new Uint32Array(T * B),
+        hPrev: ok.h0,
+        cPrev: ok.c0,
+        B,
+        I,
+        H,
+        cache: cell,
+        h: ok.h0,
+        c: ok.c0,
+      }),
     /lstm.cellForward: starts has 6 elements, expected shape \[3\]/,
   );
 });
@@ -288,7 +371,7 @@ gpuTest(
       B,
       I,
       H,
-      cache: createLstmGpuCache(gpu, T, B, H),
+      cache: createLstmGpuCache(gpu, { T, B, H }),
       hs: buf(T * B * H),
     };
     await recordLstmSequenceForward(gpu, args); // well formed
@@ -301,7 +384,10 @@ gpuTest(
     );
     await assert.rejects(
       () =>
-        recordLstmSequenceForward(gpu, { ...args, cache: createLstmGpuCache(gpu, T, B + 1, H) }),
+        recordLstmSequenceForward(gpu, {
+          ...args,
+          cache: createLstmGpuCache(gpu, { T, B: B + 1, H }),
+        }),
       /lstm.sequenceForward: cache was made for \[T, B, H\] = \[2, 4, 13\], expected \[2, 3, 13\]/,
     );
     await assert.rejects(
@@ -325,7 +411,7 @@ gpuTest(
         recordLstmCellBackward(gpu, {
           params: g,
           x: buf(B * I),
-          cache: createLstmGpuCache(gpu, 1, B, H),
+          cache: createLstmGpuCache(gpu, { T: 1, B, H }),
           dhNext: buf(H),
           B,
           I,
@@ -380,20 +466,35 @@ gpuTest("lstm cell: WGSL forward and backward match the twin (B=3, I=7, H=13)", 
     db: f32(randomArray(4 * H, 88)),
   };
   // Twin in float32.
-  const cache = createLstmCache(1, B, H, false);
+  const cache = createLstmCache({ T: 1, B, H });
   const h = new Float32Array(B * H);
   const c = new Float32Array(B * H);
-  lstmCellForward(p, x, starts, hPrev, cPrev, B, I, H, cache, { h, c });
+  lstmCellForward({ params: p, x, starts, hPrev, cPrev, B, I, H, cache, h, c });
   const grads = { dwIh: grads0.dwIh.slice(), dwHh: grads0.dwHh.slice(), db: grads0.db.slice() };
   const dx = new Float32Array(B * I);
   const dh = new Float32Array(B * H);
   const dc = new Float32Array(B * H);
   const dGates = new Float32Array(B * 4 * H);
-  lstmCellBackward(p, x, starts, cache, dhNext, dcNext, B, I, H, grads, { dx, dh, dc, dGates });
+  lstmCellBackward({
+    params: p,
+    x,
+    starts,
+    cache,
+    dhNext,
+    dcNext,
+    B,
+    I,
+    H,
+    grads,
+    dx,
+    dh,
+    dc,
+    dGates,
+  });
 
   const gp = upload(gpu, p);
   const gg = uploadGrads(gpu, grads0);
-  const gcache = createLstmGpuCache(gpu, 1, B, H);
+  const gcache = createLstmGpuCache(gpu, { T: 1, B, H });
   const buf = (a: Floats | Uint32Array) => createStorageBuffer(gpu, a);
   const out = {
     h: buf(new Float32Array(B * H)),
@@ -461,20 +562,36 @@ gpuTest(
     const dhT = f32(randomArray(B * H, 95));
     const dcT = f32(randomArray(B * H, 96));
     // Twin in float32.
-    const cache = createLstmCache(T, B, H, false);
+    const cache = createLstmCache({ T, B, H });
     const hs = new Float32Array(T * B * H);
     const hT = new Float32Array(B * H);
     const cT = new Float32Array(B * H);
-    lstmSequenceForward(p, x, starts, h0, c0, T, B, I, H, cache, { hs, hT, cT });
+    lstmSequenceForward({ params: p, x, starts, h0, c0, T, B, I, H, cache, hs, hT, cT });
     const grads = zeroGrads(I, H, false);
     const dx = new Float32Array(T * B * I);
     const dh0 = new Float32Array(B * H);
     const dc0 = new Float32Array(B * H);
-    lstmSequenceBackward(p, x, starts, cache, dhs, T, B, I, H, grads, dx, { dhT, dcT, dh0, dc0 });
+    lstmSequenceBackward({
+      params: p,
+      x,
+      starts,
+      cache,
+      dhs,
+      T,
+      B,
+      I,
+      H,
+      grads,
+      dx,
+      dhT,
+      dcT,
+      dh0,
+      dc0,
+    });
 
     const gp = upload(gpu, p);
     const gg = uploadGrads(gpu, zeroGrads(I, H, false));
-    const gcache = createLstmGpuCache(gpu, T, B, H);
+    const gcache = createLstmGpuCache(gpu, { T, B, H });
     const buf = (a: Floats | Uint32Array) => createStorageBuffer(gpu, a);
     const zeros = (n: number) => createStorageBuffer(gpu, n * 4);
     const xb = buf(x);
@@ -550,23 +667,21 @@ gpuTest(
     const x = f32(randomArray(T * B * I, 101));
     const starts = new Uint32Array(T * B);
     starts[2 * B + 1] = 1; // sequence 1 resets at t = 2, the first step of the second half
-    const cache = createLstmCache(T, B, H, false);
+    const cache = createLstmCache({ T, B, H });
     const hs = new Float32Array(T * B * H);
-    lstmSequenceForward(
-      p,
+    lstmSequenceForward({
+      params: p,
       x,
       starts,
-      new Float32Array(B * H),
-      new Float32Array(B * H),
+      h0: new Float32Array(B * H),
+      c0: new Float32Array(B * H),
       T,
       B,
       I,
       H,
       cache,
-      {
-        hs,
-      },
-    );
+      hs,
+    });
 
     const half = 2;
     const gp = upload(gpu, p);
@@ -585,7 +700,7 @@ gpuTest(
       B,
       I,
       H,
-      cache: createLstmGpuCache(gpu, half, B, H),
+      cache: createLstmGpuCache(gpu, { T: half, B, H }),
       hs: hsb,
       hT: h,
       cT: c,

@@ -161,14 +161,20 @@ export function makeA2cCpu(
       netForward(net, pv, env.finalObs, act, finalValue);
       finalValues.set(act.value);
     }
-    computeGae(
-      { rewards, values, terminated, truncated, lastValues, finalValues },
-      { gamma: config.gamma, lambda: config.gaeLambda },
+    computeGae({
+      rewards,
+      values,
+      terminated,
+      truncated,
+      lastValues,
+      finalValues,
+      gamma: config.gamma,
+      lambda: config.gaeLambda,
       T,
       N,
       advantages,
       returns,
-    );
+    });
     // 3. Forward and backward on the whole T·N batch through the fused head.
     yield* netForwardLayers(net, pv, obs, train, learning);
     actorCriticLoss({

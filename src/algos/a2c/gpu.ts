@@ -183,23 +183,21 @@ export async function makeA2cGpu(config: A2cConfig, gpu?: Gpu): Promise<A2cRunne
   plan.push(await recordCopy(g, boot.value, lastValues, N));
   if (finalForward) plan.push(...finalForward.dispatches);
   plan.push(
-    await recordGae(
-      g,
-      {
-        rewards,
-        values,
-        terminated,
-        truncated,
-        lastValues,
-        // GAE reads the forward's value output directly (no copy); zeros without a time limit.
-        finalValues: finalForward?.value ?? finalValues,
-        advantages,
-        returns,
-      },
-      { gamma: config.gamma, lambda: config.gaeLambda },
+    await recordGae(g, {
+      rewards,
+      values,
+      terminated,
+      truncated,
+      lastValues,
+      // GAE reads the forward's value output directly (no copy); zeros without a time limit.
+      finalValues: finalForward?.value ?? finalValues,
+      advantages,
+      returns,
+      gamma: config.gamma,
+      lambda: config.gaeLambda,
       T,
       N,
-    ),
+    }),
   );
   // 3. Forward, fused loss, backward on the T·N batch.
   plan.push(...train.dispatches);

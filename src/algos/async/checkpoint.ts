@@ -104,7 +104,7 @@ export async function readAsyncCheckpoint(
   const savedText = checkpoint.metadata[ASYNC_CONFIG_KEY];
   if (savedText === undefined) fail(`no "${ASYNC_CONFIG_KEY}" metadata: not an async run`);
   const saved = JSON.parse(savedText!) as Record<string, unknown>;
-  const now = config as unknown as Record<string, unknown>;
+  const now: Pick<AsyncConfig, (typeof MUST_MATCH)[number]> = config;
   for (const key of MUST_MATCH) {
     if (JSON.stringify(saved[key]) !== JSON.stringify(now[key])) {
       fail(

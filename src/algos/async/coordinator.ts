@@ -113,6 +113,12 @@ export interface AsyncHooks {
    * the config (see `readAsyncCheckpoint`); the budget counts from T = 0 as before.
    */
   resumeFrom?: string;
+  /**
+   * Testing fault handling: worker `worker` throws once its local step count reaches
+   * `atStep` (`LearnerOptions.faultAtStep` of its learner). Not a config field, so neither the
+   * command line nor a run folder can set it.
+   */
+  injectFault?: { readonly worker: number; readonly atStep: number };
 }
 
 /** Result of {@link trainAsync}. */
@@ -185,6 +191,14 @@ export async function trainAsync(
   const net = makeAsyncNet(config);
   const layout = net.layout;
   const W = config.workers;
+  const injected = hooks.injectFault;
+  if (
+    injected && !(Number.isInteger(injected.worker) && injected.worker >= 0 && injected.worker < W)
+  ) {
+    throw new RangeError(
+      `injectFault.worker: got ${injected.worker}, allowed a worker id in [0, ${W - 1}]`,
+    );
+  }
   checkAsyncMemory(
     config,
     layout.size,
@@ -293,7 +307,8 @@ export async function trainAsync(
       };
       worker.onmessageerror = () => fault({ id, message: "a message could not be decoded" });
       workers.push(worker);
-      const start: StartMessage = { kind: "start", id, config, shared };
+      const faultAtStep = injected?.worker === id ? injected.atStep : undefined;
+      const start: StartMessage = { kind: "start", id, config, shared, faultAtStep };
       worker.postMessage(start);
     }
     let deadline = Infinity;

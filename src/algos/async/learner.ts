@@ -124,22 +124,27 @@ export interface Learner {
   active(): boolean;
   /**
    * One rollout of up to t_max steps and one shared update. Throws on a non-finite loss or
-   * gradient, and (test hook) when `faultWorker` is this id and its step count reaches
-   * `faultAtStep`.
+   * gradient, and at the injected fault's step ({@link LearnerOptions.faultAtStep}).
    */
   update(): void;
 }
 
-/**
- * Builds worker `id`'s learner over `shared` (the env reset from the worker's seed). `net`
- * defaults to the run's CPU net.
- */
+/** What tests inject into a learner. */
+export interface LearnerOptions {
+  /** The network (default: the run's CPU net, `makeAsyncNet(config)`). */
+  readonly net?: LearnerNet;
+  /** Throw an error once the learner's local step count reaches this (fault handling tests). */
+  readonly faultAtStep?: number;
+}
+
+/** Builds worker `id`'s learner over `shared` (the env reset from the worker's seed). */
 export function makeLearner(
   config: AsyncConfig,
   shared: SharedState,
   id: number,
-  net: LearnerNet = makeAsyncNet(config),
+  opts: LearnerOptions = {},
 ): Learner {
+  const net = opts.net ?? makeAsyncNet(config);
   checkSharedState(shared, net.layout, id);
   if (config.algo !== "a3c" && shared.target.length !== net.layout.size) {
     throw new RangeError(`async: ${config.algo} needs the target network in the shared state`);
@@ -147,7 +152,7 @@ export function makeLearner(
   const seed = workerSeed(config, id);
   const env = makeCpuEnv(config.env, 1, config.envOptions);
   env.reset(seed);
-  const ctx = makeContext(config, shared, id, net, env, seed);
+  const ctx = makeContext(config, shared, id, net, env, seed, opts.faultAtStep);
   const update = config.algo === "a3c"
     ? a3cUpdate(config, ctx)
     : config.algo === "n-step-q"
@@ -157,7 +162,10 @@ export function makeLearner(
     id,
     net,
     local: ctx.local,
-    progress: () => ({ steps: ctx.steps, episodes: ctx.episodes, updates: ctx.updates }),
+    progress: () => {
+      const { steps, episodes, updates } = ctx.counters;
+      return { steps, episodes, updates };
+    },
     active: () =>
       !stopRequested(shared) &&
       Atomics.load(shared.control, Control.globalSteps) < config.totalSteps,
@@ -173,11 +181,11 @@ export function runLearner(
   config: AsyncConfig,
   shared: SharedState,
   id: number,
-  opts: { maxUpdates?: number; net?: LearnerNet } = {},
+  opts: LearnerOptions & { readonly maxUpdates?: number } = {},
 ): LearnerProgress {
   const row = id * WORKER_STAT_WORDS;
   try {
-    const learner = makeLearner(config, shared, id, opts.net);
+    const learner = makeLearner(config, shared, id, opts);
     const max = opts.maxUpdates ?? Infinity;
     for (let u = 0; u < max && learner.active(); u++) learner.update();
     shared.workerStats[row + WorkerStat.status] = 1;
@@ -189,44 +197,181 @@ export function runLearner(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The per-learner context shared by the three update kinds.
+// The pieces of a learner the three update kinds share: rollout storage, the learner's
+// counters, the env step, and the shared update, each with its own job.
 
+/** The rows of one rollout, [tMax, ...]: what was observed, done and received. */
+class Rollout {
+  readonly obs: Float32Array | Uint8Array;
+  readonly actions: Int32Array;
+  readonly rewards: Float32Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+
+  constructor(tMax: number, readonly obsSize: number, pixels: boolean) {
+    this.obs = pixels ? new Uint8Array(tMax * obsSize) : new Float32Array(tMax * obsSize);
+    this.actions = new Int32Array(tMax);
+    this.rewards = new Float32Array(tMax);
+    this.terminated = new Uint8Array(tMax);
+    this.truncated = new Uint8Array(tMax);
+  }
+
+  /** Stores observation `obs` at row t. */
+  storeObs(t: number, obs: Float32Array | Uint8Array): void {
+    this.obs.set(obs, t * this.obsSize);
+  }
+
+  /** Rows [0, n) of the observations. */
+  obsRows(n: number): Float32Array | Uint8Array {
+    return this.obs.subarray(0, n * this.obsSize);
+  }
+
+  /** Stores step t's reward and `env`'s end flags (after that step); true when it ended. */
+  record(t: number, env: CpuVecEnv, reward: number): boolean {
+    this.rewards[t] = reward;
+    this.terminated[t] = env.terminated[0];
+    this.truncated[t] = env.truncated[0];
+    return this.terminated[t] !== 0 || this.truncated[t] !== 0;
+  }
+}
+
+/** A learner's own counts, mirrored into its row of the shared worker stats. */
+class Counters {
+  steps = 0;
+  episodes = 0;
+  updates = 0;
+  episodeReturn = 0;
+  episodeLength = 0;
+  /** The RNG counter of action selection (the local step count, with Sarsa's look-ahead). */
+  rng = 0;
+  readonly #shared: SharedState;
+  readonly #id: number;
+  readonly #row: number;
+
+  constructor(shared: SharedState, id: number) {
+    this.#shared = shared;
+    this.#id = id;
+    this.#row = id * WORKER_STAT_WORDS;
+  }
+
+  /** One env step with raw reward `raw`. */
+  step(raw: number): void {
+    this.steps++;
+    this.episodeReturn += raw;
+    this.episodeLength++;
+  }
+
+  /** The episode ended: its return and length go to the shared ring. */
+  endEpisode(): void {
+    pushReturn(this.#shared, this.#id, this.episodeReturn, this.episodeLength);
+    this.episodeReturn = 0;
+    this.episodeLength = 0;
+    this.episodes++;
+    this.#shared.workerStats[this.#row + WorkerStat.episodes] = this.episodes;
+  }
+
+  /** Publishes the step count (after the step's episode end, as the coordinator reads it). */
+  publishSteps(): void {
+    this.#shared.workerStats[this.#row + WorkerStat.steps] = this.steps;
+  }
+
+  /** One shared update applied: its statistics go to the shared stats. */
+  recordUpdate(stats: Float32Array, rows: number, gradNorm: number, lr: number, extra: number) {
+    const st = this.#shared.workerStats;
+    const row = this.#row;
+    this.updates++;
+    st[row + WorkerStat.updates] = this.updates;
+    st[row + WorkerStat.loss] = stats[LossStat.loss];
+    st[row + WorkerStat.policyLoss] = stats[LossStat.policyLoss] / rows;
+    st[row + WorkerStat.valueLoss] = stats[LossStat.valueLoss] / rows;
+    st[row + WorkerStat.gradNorm] = gradNorm;
+    st[row + WorkerStat.lr] = lr;
+    st[row + WorkerStat.entropyOrEpsilon] = extra;
+  }
+}
+
+/**
+ * Advances the global step T by one: refreshes θ⁻ ← θ when T crosses a multiple of
+ * `targetEvery` (0: never), and at a log point holds this worker until the coordinator has
+ * taken the record (it polls every few ms), so a one-worker run logs at exact multiples of
+ * `logEvery`.
+ */
+function advanceGlobalStep(config: AsyncConfig, shared: SharedState, targetEvery: number): void {
+  const t = Atomics.add(shared.control, Control.globalSteps, 1) + 1;
+  if (targetEvery > 0 && t % targetEvery === 0) {
+    shared.target.set(shared.params); // θ⁻ ← θ (a lock-free copy)
+    Atomics.add(shared.control, Control.targetRefreshes, 1);
+  }
+  if (t % config.logEvery === 0 && t < config.totalSteps) {
+    Atomics.store(shared.control, Control.logAt, t);
+    Atomics.notify(shared.control, Control.logAt);
+    Atomics.wait(shared.control, Control.logAt, t, LOG_WAIT_MS);
+  }
+}
+
+/** The gradient of a rollout's loss and what the loss kernels write. */
+interface LossBuffers {
+  /** d loss / d θ', [layout.size]. */
+  readonly grads: Float32Array;
+  /** d loss / d policy outputs (logits or Q-values), [tMax, A]. */
+  readonly dPolicy: Float32Array;
+  /** d loss / d values, [tMax]. */
+  readonly dValue: Float32Array;
+  /** The loss kernels' statistics (`LossStat`), summed over the rollout's rows. */
+  readonly stats: Float32Array;
+}
+
+/**
+ * The shared update: applies `loss.grads` to the shared θ and g (Hogwild RMSProp, the
+ * learning rate annealed on the global T) and records its statistics (`extra`: A3C the mean
+ * entropy, Q ε). Throws, before touching θ, on a non-finite loss or gradient.
+ */
+function sharedUpdate(
+  config: AsyncConfig,
+  shared: SharedState,
+  loss: LossBuffers,
+  counters: Counters,
+): (rows: number, extra: number) => void {
+  const optimizer = asyncOptimizerConfig(config);
+  // The shared RMSProp statistics g: updated in place by every worker (Hogwild).
+  const opt: OptimizerState = { first: shared.rmsG, second: new Float32Array(0), step: 0 };
+  return (rows, extra) => {
+    const value = loss.stats[LossStat.loss];
+    const badRows = loss.stats[LossStat.badRows];
+    opt.step = Atomics.load(shared.control, Control.globalSteps);
+    // Checked before the update touches θ, so a bad gradient never reaches shared memory.
+    const norm = gradientNorm(loss.grads);
+    if (!Number.isFinite(norm) || badRows > 0 || !Number.isFinite(value)) {
+      throw new Error(
+        `non-finite loss or gradient (loss ${value}, gradient norm ${norm}) at global ` +
+          `step ${opt.step}; the shared parameters were not updated; try a lower lr`,
+      );
+    }
+    const s = optimizerStep(optimizer, opt, shared.params, loss.grads);
+    Atomics.add(shared.control, Control.updates, 1);
+    counters.recordUpdate(loss.stats, rows, s.gradNorm, s.lr, extra);
+  };
+}
+
+/** What the three update kinds share. */
 interface Context {
   readonly id: number;
   readonly seed: number;
   readonly shared: SharedState;
   readonly net: LearnerNet;
   readonly env: CpuVecEnv;
+  /** θ', [layout.size]. */
   readonly local: Float32Array;
-  readonly grads: Float32Array;
-  readonly optimizer: OptimizerConfig;
-  readonly opt: OptimizerState;
-  readonly obsSize: number;
+  /** Actions (policy outputs) A. */
   readonly A: number;
-  /** Rollout buffers, [tMax, ...]. */
-  readonly obs: Float32Array | Uint8Array;
-  readonly actions: Int32Array;
-  readonly rewards: Float32Array;
-  readonly terminated: Uint8Array;
-  readonly truncated: Uint8Array;
-  readonly dPolicy: Float32Array;
-  readonly dValue: Float32Array;
-  readonly stats: Float32Array;
+  /** One action, for the env and the samplers. */
   readonly one: Int32Array;
-  steps: number;
-  episodes: number;
-  updates: number;
-  episodeReturn: number;
-  episodeLength: number;
-  /** The RNG counter of action selection (the local step count, with Sarsa's look-ahead). */
-  counter: number;
+  readonly rollout: Rollout;
+  readonly loss: LossBuffers;
+  readonly counters: Counters;
   /** Takes one env step with `action`; returns the (possibly clipped) reward. */
   envStep(action: number): number;
-  /**
-   * Applies the gradient in `grads` to the shared θ and g and records the loss statistics in
-   * `stats` (summed over the `rows` rows of the rollout) and `extra` (A3C: the mean entropy;
-   * Q: ε). Throws, before touching θ, on a non-finite loss or gradient.
-   */
+  /** The shared update of the gradient in `loss.grads` (see {@link sharedUpdate}). */
   apply(rows: number, extra: number): void;
 }
 
@@ -237,122 +382,48 @@ function makeContext(
   net: LearnerNet,
   env: CpuVecEnv,
   seed: number,
+  faultAtStep = Infinity,
 ): Context {
-  const T = config.tMax;
   const A = net.actions;
-  const obsSize = sizeOf(env.spec.obs.shape);
   const size = net.layout.size;
-  const optimizer = asyncOptimizerConfig(config);
-  const row = id * WORKER_STAT_WORDS;
-  const st = shared.workerStats;
   const targetEvery = config.algo === "a3c" ? 0 : config.targetUpdateEvery;
-  const ctx: Context = {
+  const counters = new Counters(shared, id);
+  const loss: LossBuffers = {
+    grads: new Float32Array(size),
+    dPolicy: new Float32Array(config.tMax * A),
+    dValue: new Float32Array(config.tMax),
+    stats: new Float32Array(LOSS_STATS),
+  };
+  const one = new Int32Array(1);
+  return {
     id,
     seed,
     shared,
     net,
     env,
     local: new Float32Array(size),
-    grads: new Float32Array(size),
-    optimizer,
-    // The shared RMSProp statistics g: updated in place by every worker (Hogwild).
-    opt: { first: shared.rmsG, second: new Float32Array(0), step: 0 },
-    obsSize,
     A,
-    obs: env.obs instanceof Uint8Array
-      ? new Uint8Array(T * obsSize)
-      : new Float32Array(T * obsSize),
-    actions: new Int32Array(T),
-    rewards: new Float32Array(T),
-    terminated: new Uint8Array(T),
-    truncated: new Uint8Array(T),
-    dPolicy: new Float32Array(T * A),
-    dValue: new Float32Array(T),
-    stats: new Float32Array(LOSS_STATS),
-    one: new Int32Array(1),
-    steps: 0,
-    episodes: 0,
-    updates: 0,
-    episodeReturn: 0,
-    episodeLength: 0,
-    counter: 0,
+    one,
+    rollout: new Rollout(config.tMax, sizeOf(env.spec.obs.shape), env.obs instanceof Uint8Array),
+    loss,
+    counters,
     envStep(action) {
-      if (config.faultWorker === id && ctx.steps >= config.faultAtStep) {
+      if (counters.steps >= faultAtStep) {
         throw new Error(
-          `fault injected by the test hook at local step ${ctx.steps} ` +
-            `(faultWorker ${id}, faultAtStep ${config.faultAtStep})`,
+          `fault injected by the test hook at local step ${counters.steps} (worker ${id})`,
         );
       }
-      ctx.one[0] = action;
-      env.step(ctx.one);
+      one[0] = action;
+      env.step(one);
       const raw = env.reward[0];
-      ctx.steps++;
-      ctx.episodeReturn += raw;
-      ctx.episodeLength++;
-      const t = Atomics.add(shared.control, Control.globalSteps, 1) + 1;
-      if (targetEvery > 0 && t % targetEvery === 0) {
-        shared.target.set(shared.params); // θ⁻ ← θ (a lock-free copy)
-        Atomics.add(shared.control, Control.targetRefreshes, 1);
-      }
-      if (t % config.logEvery === 0 && t < config.totalSteps) {
-        // A log point: hold this worker until the coordinator has taken the record (it polls
-        // every few ms), so a one-worker run logs at exact multiples of logEvery.
-        Atomics.store(shared.control, Control.logAt, t);
-        Atomics.notify(shared.control, Control.logAt);
-        Atomics.wait(shared.control, Control.logAt, t, LOG_WAIT_MS);
-      }
-      if (env.terminated[0] !== 0 || env.truncated[0] !== 0) {
-        pushReturn(shared, id, ctx.episodeReturn, ctx.episodeLength);
-        ctx.episodeReturn = 0;
-        ctx.episodeLength = 0;
-        ctx.episodes++;
-        st[row + WorkerStat.episodes] = ctx.episodes;
-      }
-      st[row + WorkerStat.steps] = ctx.steps;
+      counters.step(raw);
+      advanceGlobalStep(config, shared, targetEvery);
+      if (env.terminated[0] !== 0 || env.truncated[0] !== 0) counters.endEpisode();
+      counters.publishSteps();
       return config.clipRewards ? Math.max(-1, Math.min(1, raw)) : raw;
     },
-    apply(rows, extra) {
-      const loss = ctx.stats[LossStat.loss];
-      const badRows = ctx.stats[LossStat.badRows];
-      ctx.opt.step = Atomics.load(shared.control, Control.globalSteps);
-      // Checked before the update touches θ, so a bad gradient never reaches shared memory.
-      const norm = gradientNorm(ctx.grads);
-      if (!Number.isFinite(norm) || badRows > 0 || !Number.isFinite(loss)) {
-        throw new Error(
-          `non-finite loss or gradient (loss ${loss}, gradient norm ${norm}) at global ` +
-            `step ${ctx.opt.step}; the shared parameters were not updated; try a lower lr`,
-        );
-      }
-      const s = optimizerStep(optimizer, ctx.opt, shared.params, ctx.grads);
-      ctx.updates++;
-      Atomics.add(shared.control, Control.updates, 1);
-      st[row + WorkerStat.updates] = ctx.updates;
-      st[row + WorkerStat.loss] = loss;
-      st[row + WorkerStat.policyLoss] = ctx.stats[LossStat.policyLoss] / rows;
-      st[row + WorkerStat.valueLoss] = ctx.stats[LossStat.valueLoss] / rows;
-      st[row + WorkerStat.gradNorm] = s.gradNorm;
-      st[row + WorkerStat.lr] = s.lr;
-      st[row + WorkerStat.entropyOrEpsilon] = extra;
-    },
+    apply: sharedUpdate(config, shared, loss, counters),
   };
-  return ctx;
-}
-
-/** Stores the current observation at rollout row t. */
-function storeObs(ctx: Context, t: number): void {
-  ctx.obs.set(ctx.env.obs, t * ctx.obsSize);
-}
-
-/** Rollout rows [0, n) of the observation buffer. */
-function obsRows(ctx: Context, n: number): Float32Array | Uint8Array {
-  return ctx.obs.subarray(0, n * ctx.obsSize);
-}
-
-function recordStep(ctx: Context, t: number, reward: number): boolean {
-  ctx.rewards[t] = reward;
-  ctx.terminated[t] = ctx.env.terminated[0];
-  ctx.truncated[t] = ctx.env.truncated[0];
-  return ctx.terminated[t] !== 0 || ctx.truncated[t] !== 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,7 +464,7 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
     let n = 0;
     let done = false;
     while (n < config.tMax && !done) {
-      storeObs(ctx, n);
+      ctx.rollout.storeObs(n, ctx.env.obs);
       starts[n] = episodeStart ? 1 : 0;
       const out = act(n);
       values[n] = out.value[0];
@@ -403,10 +474,10 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
         B: 1,
         A,
         seed: ctx.seed,
-        counter: ctx.counter++,
+        counter: ctx.counters.rng++,
       });
-      ctx.actions[n] = ctx.one[0];
-      done = recordStep(ctx, n, ctx.envStep(ctx.one[0]));
+      ctx.rollout.actions[n] = ctx.one[0];
+      done = ctx.rollout.record(n, ctx.env, ctx.envStep(ctx.one[0]));
       episodeStart = done;
       n++;
     }
@@ -418,41 +489,40 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
         ? net.forward(local, obs, 1, { T: 1, starts: noStart, h0: h, c0: c }).value[0]
         : net.forward(local, obs, 1).value[0];
     lastValue[0] = done ? 0 : peek(ctx.env.obs);
-    finalValue[0] = ctx.truncated[n - 1] !== 0 ? peek(ctx.env.finalObs) : 0;
-    computeGae(
-      {
-        rewards: ctx.rewards.subarray(0, n),
-        values: values.subarray(0, n),
-        terminated: ctx.terminated.subarray(0, n),
-        truncated: ctx.truncated.subarray(0, n),
-        lastValues: lastValue,
-        finalValues: finalValue,
-      },
-      { gamma: config.gamma, lambda: 1 },
-      n,
-      1,
-      advantages.subarray(0, n),
-      returns.subarray(0, n),
-    );
-    const obs = obsRows(ctx, n);
+    finalValue[0] = ctx.rollout.truncated[n - 1] !== 0 ? peek(ctx.env.finalObs) : 0;
+    computeGae({
+      rewards: ctx.rollout.rewards.subarray(0, n),
+      values: values.subarray(0, n),
+      terminated: ctx.rollout.terminated.subarray(0, n),
+      truncated: ctx.rollout.truncated.subarray(0, n),
+      lastValues: lastValue,
+      finalValues: finalValue,
+      gamma: config.gamma,
+      lambda: 1,
+      T: n,
+      N: 1,
+      advantages: advantages.subarray(0, n),
+      returns: returns.subarray(0, n),
+    });
+    const obs = ctx.rollout.obsRows(n);
     const rec = H ? { T: n, starts: starts.subarray(0, n), h0, c0 } : undefined;
     const out = net.forward(local, obs, n, rec);
-    const dPolicy = ctx.dPolicy.subarray(0, n * A);
-    const dValue = ctx.dValue.subarray(0, n);
+    const dPolicy = ctx.loss.dPolicy.subarray(0, n * A);
+    const dValue = ctx.loss.dValue.subarray(0, n);
     actorCriticLoss({
       logits: out.policy,
       values: out.value,
-      actions: ctx.actions.subarray(0, n),
+      actions: ctx.rollout.actions.subarray(0, n),
       advantages: advantages.subarray(0, n),
       returns: returns.subarray(0, n),
       dLogits: dPolicy,
       dValues: dValue,
-      stats: ctx.stats,
+      stats: ctx.loss.stats,
       B: n,
       A,
     }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef, scale: 1 });
-    net.backward(local, ctx.grads, obs, n, dPolicy, dValue, rec);
-    ctx.apply(n, ctx.stats[LossStat.entropy] / n);
+    net.backward(local, ctx.loss.grads, obs, n, dPolicy, dValue, rec);
+    ctx.apply(n, ctx.loss.stats[LossStat.entropy] / n);
   };
 }
 
@@ -492,7 +562,7 @@ function qTools(config: AsyncQConfig, ctx: Context): QTools {
         B: 1,
         A,
         seed: ctx.seed,
-        counter: ctx.counter++,
+        counter: ctx.counters.rng++,
       });
       return ctx.one[0];
     },
@@ -500,21 +570,21 @@ function qTools(config: AsyncQConfig, ctx: Context): QTools {
       return net.forward(ctx.shared.target, obs, 1).policy;
     },
     learn(n, targets) {
-      const obs = obsRows(ctx, n);
+      const obs = ctx.rollout.obsRows(n);
       const out = net.forward(local, obs, n);
-      const dq = ctx.dPolicy.subarray(0, n * A);
-      const dValue = ctx.dValue.subarray(0, n);
+      const dq = ctx.loss.dPolicy.subarray(0, n * A);
+      const dValue = ctx.loss.dValue.subarray(0, n);
       dValue.fill(0); // the value head is unused by the Q family
       qLoss({
         q: out.policy,
-        actions: ctx.actions.subarray(0, n),
+        actions: ctx.rollout.actions.subarray(0, n),
         targets: targets.subarray(0, n),
         dq,
-        stats: ctx.stats,
+        stats: ctx.loss.stats,
         B: n,
         A,
       }, { scale: 1 });
-      net.backward(local, ctx.grads, obs, n, dq, dValue);
+      net.backward(local, ctx.loss.grads, obs, n, dq, dValue);
       ctx.apply(n, eps[0]);
     },
   };
@@ -537,22 +607,22 @@ function nStepQUpdate(config: AsyncQConfig, ctx: Context): () => void {
     let n = 0;
     let done = false;
     while (n < config.tMax && !done) {
-      storeObs(ctx, n);
+      ctx.rollout.storeObs(n, ctx.env.obs);
       const a = tools.select();
-      ctx.actions[n] = a;
-      done = recordStep(ctx, n, ctx.envStep(a));
+      ctx.rollout.actions[n] = a;
+      done = ctx.rollout.record(n, ctx.env, ctx.envStep(a));
       n++;
     }
     const last = n - 1;
     // R = 0 after a terminal state; max_a Q(s, a; θ⁻) otherwise, with s the final
     // observation the env kept after a truncation (time limit), else the current one.
     let R = 0;
-    if (ctx.terminated[last] === 0) {
-      const s = ctx.truncated[last] !== 0 ? ctx.env.finalObs : ctx.env.obs;
+    if (ctx.rollout.terminated[last] === 0) {
+      const s = ctx.rollout.truncated[last] !== 0 ? ctx.env.finalObs : ctx.env.obs;
       R = maxOf(tools.targetQ(s));
     }
     for (let i = last; i >= 0; i--) {
-      R = ctx.rewards[i] + config.gamma * R;
+      R = ctx.rollout.rewards[i] + config.gamma * R;
       targets[i] = R;
     }
     tools.learn(n, targets);
@@ -572,15 +642,15 @@ function oneStepUpdate(config: AsyncQConfig, ctx: Context): () => void {
     let n = 0;
     let done = false;
     while (n < config.tMax && !done) {
-      storeObs(ctx, n);
+      ctx.rollout.storeObs(n, ctx.env.obs);
       const a = pending >= 0 ? pending : tools.select();
       pending = -1;
-      ctx.actions[n] = a;
+      ctx.rollout.actions[n] = a;
       const r = ctx.envStep(a);
-      done = recordStep(ctx, n, r);
+      done = ctx.rollout.record(n, ctx.env, r);
       let y = r;
-      if (ctx.terminated[n] === 0) {
-        if (ctx.truncated[n] !== 0) {
+      if (ctx.rollout.terminated[n] === 0) {
+        if (ctx.rollout.truncated[n] !== 0) {
           // Time limit: bootstrap from the final observation s_{n+1} the env kept.
           const q = tools.targetQ(ctx.env.finalObs);
           y = r + config.gamma * (sarsa ? q[a] : maxOf(q));

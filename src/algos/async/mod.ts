@@ -52,6 +52,7 @@ export {
   evaluateGreedy,
   finalEpsilon,
   type Learner,
+  type LearnerOptions,
   type LearnerProgress,
   makeAsyncNet,
   makeLearner,

@@ -202,6 +202,8 @@ export interface StartMessage {
   readonly config: AsyncConfig;
   /** The shared memory. */
   readonly shared: SharedState;
+  /** Testing: throw at this local step (`AsyncHooks.injectFault`). */
+  readonly faultAtStep?: number;
 }
 
 /** What a worker reports back: done (with its progress) or an error. */

@@ -20,9 +20,9 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 scope.onmessage = (event) => {
-  const { id, config, shared } = event.data;
+  const { id, config, shared, faultAtStep } = event.data;
   try {
-    const progress = runLearner(config, shared, id);
+    const progress = runLearner(config, shared, id, { faultAtStep });
     scope.postMessage({ kind: "done", id, ...progress });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
