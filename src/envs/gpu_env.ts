@@ -108,6 +108,24 @@ export interface GpuEnv extends GpuVecEnv {
   readonly renderFinalDispatch?: Dispatch;
 }
 
+/** The GPU form of a pixel game, whose render dispatches exist. */
+export interface PixelGpuEnv extends GpuEnv {
+  /** The `render` dispatch: every obs word from the state. */
+  readonly renderDispatch: Dispatch;
+  /** The `render_final` dispatch: the final obs of each copy the step truncated. */
+  readonly renderFinalDispatch: Dispatch;
+}
+
+/** The GPU form of a pixel game (`kernel.pixels`), with its render dispatches typed. */
+export async function makePixelGpuEnv(
+  gpu: Gpu,
+  kernel: GpuEnvKernel,
+  numEnvs: number,
+): Promise<PixelGpuEnv> {
+  if (!kernel.pixels) throw new RangeError(`env ${kernel.spec.name}: not a pixel game`);
+  return await makeGpuEnvFromKernel(gpu, kernel, numEnvs) as PixelGpuEnv;
+}
+
 /**
  * Builds the GPU form of `numEnvs` copies of an env from its kernel description: allocates
  * the buffers (zeroed), records `reset` and `step` (and `render`, `render_final` for pixel

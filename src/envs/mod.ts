@@ -14,4 +14,6 @@ export * from "./catch.ts";
 export * from "./cartpole.ts";
 export * from "./pendulum.ts";
 export * from "./pong.ts";
-export * from "./pong_gpu.ts";
+export * from "./pong_picture.ts";
+export * from "./scaffold.ts";
+export * from "./arcade.ts";

@@ -14,8 +14,7 @@ import { makeGpuEnvFromKernel } from "./gpu_env.ts";
 import { checkNumEnvs } from "./options.ts";
 import { makePendulumCpu, pendulumKernel, type PendulumOptions, pendulumSpec } from "./pendulum.ts";
 import type { CpuVecEnv, EnvSpec, GpuVecEnv } from "./types.ts";
-import { makePongCpu, type PongOptions, pongSpec } from "./pong.ts";
-import { makePongGpu } from "./pong_gpu.ts";
+import { makePongCpu, makePongGpu, type PongOptions, pongSpec } from "./pong.ts";
 
 /** Names of the registered envs. */
 export const ENV_NAMES: readonly string[] = ["catch", "cartpole", "pendulum", "pong"];

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import {
   makePongCpu,
+  makePongGpu,
   PONG_GEOMETRY,
   PONG_GRAY,
   PONG_WIN_POINTS,
   type PongCpu,
   pongPixelSpan,
   pongSpec,
-  renderPong,
 } from "../../src/envs/pong.ts";
-import { makePongGpu } from "../../src/envs/pong_gpu.ts";
+import { renderPong } from "../../src/envs/pong_picture.ts";
 import type { CpuVecEnv } from "../../src/envs/types.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
