@@ -15,5 +15,6 @@ export * from "./cartpole.ts";
 export * from "./pendulum.ts";
 export * from "./pong.ts";
 export * from "./pong_picture.ts";
+export * from "./breakout.ts";
 export * from "./scaffold.ts";
 export * from "./arcade.ts";
