@@ -19,6 +19,7 @@ override SERVE_Y: i32;
 override PADDLE_SPEED: i32;
 override SPEED_0: i32;
 override SPEED_STEP: i32;
+override VX_MIN: i32;
 override GRAY_WALL: u32;
 override GRAY_PADDLE: u32;
 override GRAY_BALL: u32;
@@ -154,7 +155,9 @@ fn frame(i: u32, a: i32) -> i32 {
     y = top - B;
     state[st(HITS, i)] += 1;
     vy = -speed(i); // 6. the level counts the hits
-    vx = (x + (B >> 1u) - (px + ((PADDLE_W * SUB) >> 1u))) >> 2u;
+    let off = x + (B >> 1u) - (px + ((PADDLE_W * SUB) >> 1u));
+    vx = off >> 2u;
+    if (vx > -VX_MIN && vx < VX_MIN) { vx = select(VX_MIN, -VX_MIN, off < 0); }
   }
   state[st(BALL_X, i)] = x;
   state[st(BALL_Y, i)] = y;

@@ -21,7 +21,8 @@
  *    touches), that brick goes, its row's points are won (7, 7, 4, 4, 1, 1 from the top, as
  *    Atari's), the ball goes back to its old height and its vertical direction flips;
  * 5. a ball crossing the paddle's top this frame while overlapping it horizontally is
- *    returned upwards, with vx = (ball centre − paddle centre) / 4 ("english");
+ *    returned upwards, with vx = (ball centre − paddle centre) / 4 ("english"), at least
+ *    `VX_MIN` either way (a vertical ball could bounce in a cleared column for ever);
  * 6. the ball speeds up as Atari's does: its vertical speed is `SPEED_0 + level ·
  *    SPEED_STEP`, where the level counts 4 and 12 paddle hits and the first brick broken in
  *    the orange (second) and in the red (top) row (0..4);
@@ -109,6 +110,8 @@ export type BreakoutGeometry = {
   readonly SPEED_0: number;
   /** Vertical ball speed added per level. */
   readonly SPEED_STEP: number;
+  /** Least |vx| after a paddle hit, sub-units a frame (no vertical loops). */
+  readonly VX_MIN: number;
 };
 
 /** Breakout's playfield (see {@link BreakoutGeometry}): 18 columns of bricks fill the width. */
@@ -127,6 +130,7 @@ export const BREAKOUT_GEOMETRY: BreakoutGeometry = {
   PADDLE_SPEED: 768,
   SPEED_0: 384,
   SPEED_STEP: 96,
+  VX_MIN: 128,
 };
 
 /** Rows and columns of bricks. */
@@ -379,7 +383,9 @@ export function makeBreakoutCpu(numEnvs: number, options?: BreakoutOptions): Bre
           y = top - B;
           state[st(HITS, i)] += 1;
           vy = -speed(i); // 6. the level counts the hits
-          vx = (x + (B >> 1) - (px + ((G.PADDLE_W * SUB) >> 1))) >> 2;
+          const off = x + (B >> 1) - (px + ((G.PADDLE_W * SUB) >> 1));
+          vx = off >> 2;
+          if (vx > -G.VX_MIN && vx < G.VX_MIN) vx = off < 0 ? -G.VX_MIN : G.VX_MIN;
         }
         state[st(BALL_X, i)] = x;
         state[st(BALL_Y, i)] = y;

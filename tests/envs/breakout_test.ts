@@ -9,21 +9,9 @@ import {
   makeBreakoutCpu,
   makeBreakoutGpu,
 } from "../../src/envs/breakout.ts";
-import type { CpuVecEnv } from "../../src/envs/types.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
-import { assertGpuMatchesCpu } from "./check.ts";
-
-/** The CPU form with its u8 obs seen as the GPU's packed u32 words (little endian). */
-function packed(cpu: BreakoutCpu): CpuVecEnv {
-  const o = cpu.obs as Uint8Array;
-  const f = cpu.finalObs as Uint8Array;
-  return {
-    ...cpu,
-    obs: new Uint32Array(o.buffer, o.byteOffset, o.length / 4) as never,
-    finalObs: new Uint32Array(f.buffer, f.byteOffset, f.length / 4) as never,
-  };
-}
+import { assertGpuMatchesCpu, packedU8 } from "./check.ts";
 
 /** Fires when no ball is in play, else moves the paddle's centre under the ball's. */
 function tracker(env: BreakoutCpu, i: number): number {
@@ -176,7 +164,7 @@ for (const seed of [0, 91]) {
       const rng = makeRng(seed, 4);
       const stats = await assertGpuMatchesCpu(
         gpu,
-        packed(cpu),
+        packedU8(cpu),
         env,
         seed,
         1500,
@@ -200,7 +188,7 @@ gpuTest(
     const rng = makeRng(7, 1);
     const stats = await assertGpuMatchesCpu(
       gpu,
-      packed(cpu),
+      packedU8(cpu),
       env,
       11,
       200,

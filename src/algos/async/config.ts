@@ -196,6 +196,13 @@ export const ASYNC_PRESETS: Readonly<{
       clipRewards: true,
       logEvery: 50_000,
     },
+    breakout: {
+      workers: 16,
+      totalSteps: 20_000_000,
+      net: "ff",
+      clipRewards: true,
+      logEvery: 50_000,
+    },
   },
   q: {
     catch: {
@@ -248,6 +255,15 @@ export function pongCpuPreset(cores: number): Partial<A3cConfig> {
     clipRewards: true,
     logEvery: 20_000,
   };
+}
+
+/**
+ * Breakout on a machine without a GPU: {@link pongCpuPreset}'s settings (A3C, a worker a core,
+ * 42×42×4 frames, the FF net, rewards clipped, RMSProp ε 1e-5, lr 7e-4 constant, 10M steps)
+ * on Breakout. The README's "Breakout" section has what it reached.
+ */
+export function breakoutCpuPreset(cores: number): Partial<A3cConfig> {
+  return { ...pongCpuPreset(cores), env: "breakout" };
 }
 
 /** The most global steps a run may ask for: the Int32 counter's range less a margin. */
