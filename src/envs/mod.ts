@@ -8,6 +8,7 @@
 export * from "./types.ts";
 export * from "./registry.ts";
 export * from "./render.ts";
+export type { Rgb } from "./draw.ts";
 export * from "./episodes.ts";
 export * from "./gpu_env.ts";
 export * from "./catch.ts";

@@ -9,6 +9,7 @@ import {
   makeBreakoutCpu,
   makeBreakoutGpu,
 } from "../../src/envs/breakout.ts";
+import { breakoutCpuPreset, trainAsync } from "../../src/algos/async/mod.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
 import { assertGpuMatchesCpu, packedU8 } from "./check.ts";
@@ -198,3 +199,16 @@ gpuTest(
     assert.ok(stats.count >= n, `episodes ${stats.count}`);
   },
 );
+
+Deno.test("breakout: the CPU preset's A3C runs on it end to end (1 worker, 4k steps)", async () => {
+  // A smoke test of the path registry → workers → conv net → Breakout, not a learning test:
+  // the README says what a learning run reached.
+  const result = await trainAsync(
+    { ...breakoutCpuPreset(1), totalSteps: 4_000, logEvery: 2_000, seed: 1 },
+    { handleSigint: false },
+  );
+  assert.equal(result.stopReason, "budget");
+  assert.ok(result.last.globalSteps >= 4_000, `steps ${result.last.globalSteps}`);
+  assert.ok(result.last.episodes >= 10, `episodes ${result.last.episodes}`);
+  assert.ok(Number.isFinite(result.last.loss), `loss ${result.last.loss}`);
+});
