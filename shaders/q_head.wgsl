@@ -68,16 +68,7 @@ fn loss(
     terms = p.scale * vec4<f32>(qa, td, abs(delta), td);
     bad = select(0.0, 1.0, !valid || !is_finite(delta));
   }
-  workgroup_sum(lid, terms, bad);
-  if (lid == 0u) {
-    let g = (wid.x + wid.y * nwg.x) * LOSS_STATS;
-    let t = wg_terms[0];
-    partials[g] = t.x;
-    partials[g + 1u] = t.y;
-    partials[g + 2u] = t.z;
-    partials[g + 3u] = t.w;
-    partials[g + 4u] = wg_bad[0];
-  }
+  write_partial(lid, wid, nwg, terms, bad);
 }
 
 @compute @workgroup_size(WG)

@@ -34,6 +34,8 @@
  * @module
  */
 
+import { checkRenderIndex } from "./draw.ts";
+import type { GpuEnvKernel } from "./gpu_env.ts";
 import { checkOptionKeys, intOption } from "./options.ts";
 import { type EnvState, makeCpuVecEnv, type ScaffoldCpuEnv } from "./scaffold.ts";
 import type { EnvSpec, Frame } from "./types.ts";
@@ -155,8 +157,8 @@ export interface ArcadeCanvas {
   fillSpan(base: number, rows: number, cols: number, v: number): void;
 }
 
-/** One pixel game's functions over one copy (see the module doc). */
-export interface ArcadeGame {
+/** One pixel game's functions over one copy (see the module doc); `P` its named state. */
+export interface ArcadeGame<P> {
   /** A new game of copy `i` (its own words; may draw random numbers). */
   newGame(i: number): void;
   /** One frame of copy `i` with action `a`; returns the reward. */
@@ -167,12 +169,12 @@ export interface ArcadeGame {
   displayWord(i: number, k: number): number;
   /** Draws the frame whose display words are at state words `hist`.. of copy `i`. */
   drawFrame(base: number, i: number, hist: number): void;
-  /** Copy `i` for people (an RGB picture). */
-  render(i: number): Frame;
+  /** Copy `i`'s state as named numbers (a snapshot, for tests, scripts and pictures). */
+  peek(i: number): P;
 }
 
-/** What {@link makeArcadeCpu} needs. */
-export interface ArcadeDef {
+/** What {@link makeArcadeCpu} needs; `P` is the game's named state. */
+export interface ArcadeDef<P> {
   /** The env's spec (from {@link arcadeSpec}). */
   readonly spec: EnvSpec;
   /** The validated options. */
@@ -186,7 +188,42 @@ export interface ArcadeDef {
   /** Number of copies N. */
   readonly numEnvs: number;
   /** Builds the game's functions over the scaffold's state. */
-  game(s: EnvState, canvas: ArcadeCanvas): ArcadeGame;
+  game(s: EnvState, canvas: ArcadeCanvas): ArcadeGame<P>;
+  /** The picture for people of one copy's named state (`render`). */
+  picture(state: P): Frame;
+}
+
+/** The CPU form of a pixel game, with read access to each copy's named state. */
+export interface ArcadeCpu<P> extends ScaffoldCpuEnv {
+  /** The state of copy `index` (a snapshot). */
+  peek(index: number): P;
+}
+
+/** What {@link arcadeKernel} needs. */
+export interface ArcadeKernelDef {
+  /** The env's spec (from {@link arcadeSpec}). */
+  readonly spec: EnvSpec;
+  /** Shader name, e.g. "envs/breakout". */
+  readonly shader: string;
+  /** The validated options. */
+  readonly options: Required<ArcadeOptions>;
+  /** The game's own state words per copy. */
+  readonly gameWords: number;
+  /** Display words per frame. */
+  readonly displayWords: number;
+  /** The game's pipeline constants (FIELD among them). */
+  readonly constants: Record<string, number>;
+}
+
+/** The GPU kernel description of a pixel game, for `makePixelGpuEnv` (`gpu_env.ts`). */
+export function arcadeKernel(def: ArcadeKernelDef): GpuEnvKernel {
+  return {
+    spec: def.spec,
+    shader: def.shader,
+    stateWords: arcadeStateWords(def.gameWords, def.displayWords),
+    pixels: true,
+    constants: { ...def.constants, ...arcadeConstants(def.options) },
+  };
 }
 
 /** State words of a pixel game per copy: the game's, PREV_ACTION, HIST and FINAL_HIST. */
@@ -195,7 +232,7 @@ export function arcadeStateWords(gameWords: number, displayWords: number): numbe
 }
 
 /** The CPU form (twin) of N copies of a pixel game. */
-export function makeArcadeCpu(def: ArcadeDef): ScaffoldCpuEnv {
+export function makeArcadeCpu<P>(def: ArcadeDef<P>): ArcadeCpu<P> {
   const o = def.options;
   const S = o.frameSize;
   const FRAMES = o.frameStack;
@@ -204,7 +241,8 @@ export function makeArcadeCpu(def: ArcadeDef): ScaffoldCpuEnv {
   const PREV_ACTION = def.gameWords;
   const HIST = def.gameWords + 1; // FINAL_HIST follows: the GPU's; the CPU copies obs rows
   const fb = S * S;
-  return makeCpuVecEnv({
+  let game: ArcadeGame<P> | undefined;
+  const env = makeCpuVecEnv({
     spec: def.spec,
     stateWords: arcadeStateWords(def.gameWords, DW),
     numEnvs: def.numEnvs,
@@ -220,7 +258,8 @@ export function makeArcadeCpu(def: ArcadeDef): ScaffoldCpuEnv {
           }
         },
       };
-      const game = def.game(s, canvas);
+      const g = def.game(s, canvas);
+      game = g;
 
       // Pushes the current frame's display words as the newest of the stack.
       function pushFrame(i: number): void {
@@ -228,7 +267,7 @@ export function makeArcadeCpu(def: ArcadeDef): ScaffoldCpuEnv {
           state[st(HIST + w, i)] = state[st(HIST + DW + w, i)];
         }
         for (let k = 0; k < DW; k++) {
-          state[st(HIST + (FRAMES - 1) * DW + k, i)] = game.displayWord(i, k);
+          state[st(HIST + (FRAMES - 1) * DW + k, i)] = g.displayWord(i, k);
         }
       }
 
@@ -236,11 +275,11 @@ export function makeArcadeCpu(def: ArcadeDef): ScaffoldCpuEnv {
         // A new game, then U{0..NOOP_MAX} NOOP frames; every frame of the stack is the first.
         spawn(i: number): void {
           state[st(PREV_ACTION, i)] = 0;
-          game.newGame(i);
+          g.newGame(i);
           const noops = draw(i) % (o.noopMax + 1);
-          for (let f = 0; f < noops; f++) game.frame(i, 0);
+          for (let f = 0; f < noops; f++) g.frame(i, 0);
           for (let f = 0; f < FRAMES; f++) {
-            for (let k = 0; k < DW; k++) state[st(HIST + f * DW + k, i)] = game.displayWord(i, k);
+            for (let k = 0; k < DW; k++) state[st(HIST + f * DW + k, i)] = g.displayWord(i, k);
           }
         },
         stepOne(i: number, action: number): number {
@@ -249,12 +288,12 @@ export function makeArcadeCpu(def: ArcadeDef): ScaffoldCpuEnv {
             let a = action;
             if (STICKY > 0 && draw(i) >>> 1 < STICKY) a = state[st(PREV_ACTION, i)];
             state[st(PREV_ACTION, i)] = a;
-            r += game.frame(i, a);
-            if (game.gameOver(i)) break;
+            r += g.frame(i, a);
+            if (g.gameOver(i)) break;
           }
           return r;
         },
-        isTerminal: (i: number) => game.gameOver(i),
+        isTerminal: (i: number) => g.gameOver(i),
         // The GPU renders from the display words; the CPU draws only the newest frame.
         writeObs(i: number, fresh: boolean): void {
           const base = i * FRAMES * fb;
@@ -264,15 +303,20 @@ export function makeArcadeCpu(def: ArcadeDef): ScaffoldCpuEnv {
             obs.copyWithin(base, base + fb, base + FRAMES * fb);
           }
           obs.fill(o.background, newest, newest + fb);
-          game.drawFrame(newest, i, HIST + (FRAMES - 1) * DW);
+          g.drawFrame(newest, i, HIST + (FRAMES - 1) * DW);
           if (fresh) {
             for (let f = 0; f < FRAMES - 1; f++) {
               obs.copyWithin(base + f * fb, newest, newest + fb);
             }
           }
         },
-        render: (i: number) => game.render(i),
+        render: (i: number) => def.picture(g.peek(i)),
       };
     },
   });
+  const peek = (index: number): P => {
+    checkRenderIndex(def.spec.name, index, env.numEnvs);
+    return (game as ArcadeGame<P>).peek(index);
+  };
+  return { ...env, peek };
 }

@@ -48,16 +48,16 @@
 import type { Gpu } from "../gpu/device.ts";
 import {
   ARCADE_OPTION_KEYS,
-  arcadeConstants,
+  type ArcadeCpu,
+  arcadeKernel,
   type ArcadeOptions,
   arcadeSpec,
-  arcadeStateWords,
   checkArcadeOptions,
   makeArcadeCpu,
 } from "./arcade.ts";
 import { blankFrame, drawNumber, fillRect, type Rgb } from "./draw.ts";
 import { type GpuEnvKernel, makePixelGpuEnv, type PixelGpuEnv } from "./gpu_env.ts";
-import type { CpuVecEnv, EnvSpec, Frame } from "./types.ts";
+import type { EnvSpec, Frame } from "./types.ts";
 
 /** Options of Breakout: the arcade layer's (`arcade.ts`). */
 export type BreakoutOptions = ArcadeOptions;
@@ -210,13 +210,14 @@ export function breakoutSpec(options?: BreakoutOptions): EnvSpec {
 /** The GPU kernel description of Breakout (shader, state size, pipeline constants). */
 export function breakoutKernel(options?: BreakoutOptions): GpuEnvKernel {
   const o = checkBreakoutOptions(options);
-  return {
+  return arcadeKernel({
     spec: breakoutSpec(options),
     shader: "envs/breakout",
-    stateWords: arcadeStateWords(BREAKOUT_STATE_WORDS, DISPLAY_WORDS),
-    pixels: true,
-    constants: { ...BREAKOUT_GEOMETRY, ...BREAKOUT_GRAY, ...arcadeConstants(o) },
-  };
+    options: o,
+    gameWords: BREAKOUT_STATE_WORDS,
+    displayWords: DISPLAY_WORDS,
+    constants: { ...BREAKOUT_GEOMETRY, ...BREAKOUT_GRAY },
+  });
 }
 
 /** The GPU form of `numEnvs` copies of Breakout (`stepPlan()`: [step, render, render_final]). */
@@ -250,11 +251,8 @@ export interface BreakoutState {
   readonly bricks: readonly number[];
 }
 
-/** The CPU form of Breakout, with read access to each copy's state. */
-export interface BreakoutCpu extends CpuVecEnv {
-  /** The state of copy `index` (a snapshot). */
-  peek(index: number): BreakoutState;
-}
+/** The CPU form of Breakout, with read access to each copy's state (`peek`). */
+export type BreakoutCpu = ArcadeCpu<BreakoutState>;
 
 const G = BREAKOUT_GEOMETRY;
 
@@ -275,16 +273,14 @@ export function makeBreakoutCpu(numEnvs: number, options?: BreakoutOptions): Bre
     gray.GRAY_ROW4,
     gray.GRAY_ROW5,
   ];
-  let peek: (index: number) => BreakoutState = () => {
-    throw new Error("breakout: peek before the game was built");
-  };
-  const env = makeArcadeCpu({
+  return makeArcadeCpu({
     spec: breakoutSpec(options),
     options: o,
     gameWords: BREAKOUT_STATE_WORDS,
     displayWords: DISPLAY_WORDS,
     field: G.FIELD,
     numEnvs,
+    picture: renderBreakout,
     game: ({ n, state, draw }, { span, fillSpan, S }) => {
       const st = (k: number, i: number) => k * n + i;
 
@@ -424,7 +420,7 @@ export function makeBreakoutCpu(numEnvs: number, options?: BreakoutOptions): Bre
       const paddleRows = span(G.PADDLE_Y, G.PADDLE_Y + G.PADDLE_H);
       const full = 0 | (S << 8);
 
-      peek = (index: number): BreakoutState => ({
+      const peek = (index: number): BreakoutState => ({
         ballX: state[st(BALL_X, index)],
         ballY: state[st(BALL_Y, index)],
         ballVx: state[st(BALL_VX, index)],
@@ -474,11 +470,10 @@ export function makeBreakoutCpu(numEnvs: number, options?: BreakoutOptions): Bre
           const ball = state[st(hist, i)] >>> 0;
           fillSpan(base, ball >>> 16, ball & 0xffff, gray.GRAY_BALL);
         },
-        render: (i: number) => renderBreakout(peek(i)),
+        peek,
       };
     },
   });
-  return { ...env, peek: (index: number) => peek(index) };
 }
 
 // ---- The picture for people (not the observation) ----

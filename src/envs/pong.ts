@@ -51,20 +51,19 @@
 import type { Gpu } from "../gpu/device.ts";
 import {
   ARCADE_OPTION_KEYS,
-  arcadeConstants,
+  type ArcadeCpu,
+  arcadeKernel,
   type ArcadeOptions,
   arcadeSpec,
-  arcadeStateWords,
   checkArcadeOptions,
   makeArcadeCpu,
   pixelSpan,
   stickyThreshold,
 } from "./arcade.ts";
-import { checkRenderIndex } from "./draw.ts";
 import { type GpuEnvKernel, makePixelGpuEnv, type PixelGpuEnv } from "./gpu_env.ts";
 import { intOption } from "./options.ts";
 import { renderPong } from "./pong_picture.ts";
-import type { CpuVecEnv, EnvSpec } from "./types.ts";
+import type { EnvSpec } from "./types.ts";
 
 /** Options of Pong: the arcade layer's (`arcade.ts`) and `winPoints`. */
 export interface PongOptions extends ArcadeOptions {
@@ -206,18 +205,14 @@ export const pongStickyThreshold: (p: number) => number = stickyThreshold;
 /** The GPU kernel description of Pong (shader, state size, pipeline constants). */
 export function pongKernel(options?: PongOptions): GpuEnvKernel {
   const o = checkPongOptions(options);
-  return {
+  return arcadeKernel({
     spec: pongSpec(options),
     shader: "envs/pong",
-    stateWords: arcadeStateWords(PONG_STATE_WORDS, DISPLAY_WORDS),
-    pixels: true,
-    constants: {
-      ...PONG_GEOMETRY,
-      ...PONG_GRAY,
-      ...arcadeConstants(o),
-      WIN_POINTS: o.winPoints,
-    },
-  };
+    options: o,
+    gameWords: PONG_STATE_WORDS,
+    displayWords: DISPLAY_WORDS,
+    constants: { ...PONG_GEOMETRY, ...PONG_GRAY, WIN_POINTS: o.winPoints },
+  });
 }
 
 /** The GPU form of `numEnvs` copies of Pong (`stepPlan()` is [step, render, render_final]). */
@@ -256,11 +251,8 @@ export interface PongState {
   readonly steps: number;
 }
 
-/** The CPU form of Pong, with read access to each copy's state. */
-export interface PongCpu extends CpuVecEnv {
-  /** The state of copy `index` (a snapshot). */
-  peek(index: number): PongState;
-}
+/** The CPU form of Pong, with read access to each copy's state (`peek`). */
+export type PongCpu = ArcadeCpu<PongState>;
 
 const G = PONG_GEOMETRY;
 
@@ -271,16 +263,14 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
   const TOP = G.WALL * SUB;
   const BALL_BOTTOM = (G.FIELD - G.WALL - G.BALL_H) * SUB;
   const PADDLE_BOTTOM = (G.FIELD - G.WALL - G.PADDLE_H) * SUB;
-  let peek: (index: number) => PongState = () => {
-    throw new Error("pong: peek before the game was built");
-  };
-  const env = makeArcadeCpu({
+  return makeArcadeCpu({
     spec: pongSpec(options),
     options: o,
     gameWords: PONG_STATE_WORDS,
     displayWords: DISPLAY_WORDS,
     field: G.FIELD,
     numEnvs,
+    picture: renderPong,
     game: ({ n, state, draw, steps }, { span, fillSpan, S }) => {
       const st = (k: number, i: number) => k * n + i;
 
@@ -377,20 +367,17 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
       const oppCols = span(G.OPP_X, G.OPP_X + G.PADDLE_W);
       const full = 0 | (S << 8);
 
-      peek = (index: number): PongState => {
-        checkRenderIndex("pong", index, n);
-        return {
-          ballX: state[st(BALL_X, index)],
-          ballY: state[st(BALL_Y, index)],
-          ballVx: state[st(BALL_VX, index)],
-          ballVy: state[st(BALL_VY, index)],
-          agentY: state[st(AGENT_Y, index)],
-          oppY: state[st(OPP_Y, index)],
-          scoreAgent: state[st(SCORE_AGENT, index)],
-          scoreOpp: state[st(SCORE_OPP, index)],
-          steps: steps(index),
-        };
-      };
+      const peek = (index: number): PongState => ({
+        ballX: state[st(BALL_X, index)],
+        ballY: state[st(BALL_Y, index)],
+        ballVx: state[st(BALL_VX, index)],
+        ballVy: state[st(BALL_VY, index)],
+        agentY: state[st(AGENT_Y, index)],
+        oppY: state[st(OPP_Y, index)],
+        scoreAgent: state[st(SCORE_AGENT, index)],
+        scoreOpp: state[st(SCORE_OPP, index)],
+        steps: steps(index),
+      });
 
       return {
         // A new game: centred paddles, no points, a serve.
@@ -415,9 +402,8 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
           fillSpan(base, b >>> 16, oppCols, PONG_GRAY.GRAY_OPP);
           fillSpan(base, a >>> 16, a & 0xffff, PONG_GRAY.GRAY_BALL);
         },
-        render: (i: number) => renderPong(peek(i)),
+        peek,
       };
     },
   });
-  return { ...env, peek: (index: number) => peek(index) };
 }
