@@ -22,6 +22,8 @@
 // stats. No atomics, no readback: the host reads stats back whenever it likes.
 
 const WG: u32 = 64u;
+
+#include "loss_terms.wgsl"
 const LOSS_STATS: u32 = 5u;
 
 struct Params {
@@ -57,25 +59,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> rs_partials: array<f32>;      // [num_partials, 5]
 @group(0) @binding(2) var<storage, read_write> rs_stats: array<f32>;   // [stats_offset + 5]
 
-var<workgroup> wg_terms: array<vec4<f32>, WG>;
-var<workgroup> wg_bad: array<f32, WG>;
 
-fn is_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
-
-// Tree-sums (terms, bad) over the 64 invocations of the workgroup into slot 0. Must be called
-// by every invocation (it contains barriers).
-fn workgroup_sum(lid: u32, terms: vec4<f32>, bad: f32) {
-  wg_terms[lid] = terms;
-  wg_bad[lid] = bad;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) {
-      wg_terms[lid] = wg_terms[lid] + wg_terms[lid + s];
-      wg_bad[lid] = wg_bad[lid] + wg_bad[lid + s];
-    }
-    workgroupBarrier();
-  }
-}
 
 // (m, ls): the row maximum and log Σ_j exp(z_j − m) of the logits row starting at `base`.
 fn row_max_logsum(base: u32) -> vec2<f32> {
@@ -103,7 +87,7 @@ fn loss(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-  let b = gid.x + gid.y * nwg.x * WG;
+  let b = row_index(gid, nwg);
   var terms = vec4<f32>(0.0);
   var bad = 0.0;
   if (b < p.B) {
@@ -129,22 +113,13 @@ fn loss(
     terms = p.scale * vec4<f32>(policy, value, h, total);
     bad = select(0.0, 1.0, !valid || !is_finite(total));
   }
-  workgroup_sum(lid, terms, bad);
-  if (lid == 0u) {
-    let g = (wid.x + wid.y * nwg.x) * LOSS_STATS;
-    let t = wg_terms[0];
-    partials[g] = t.x;
-    partials[g + 1u] = t.y;
-    partials[g + 2u] = t.z;
-    partials[g + 3u] = t.w;
-    partials[g + 4u] = wg_bad[0];
-  }
+  write_partial(lid, wid, nwg, terms, bad);
 }
 
 // log π(a) and H(π) per row, for evaluation and logging.
 @compute @workgroup_size(WG)
 fn evaluate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = gid.x + gid.y * nwg.x * WG;
+  let b = row_index(gid, nwg);
   if (b >= p.B) { return; }
   let base = b * p.A;
   let ms = row_max_logsum(base);

@@ -18,6 +18,7 @@
 // workgroup per column) sums the groups into stats[stats_offset ..] and d_log_std.
 
 #include "rng.wgsl"
+#include "rows.wgsl"
 
 const WG: u32 = 64u;
 const LOSS_STATS: u32 = 5u;
@@ -68,10 +69,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> rd_d_log_std: array<f32>; // [D]
 
 var<workgroup> wg_sum: array<f32, WG>;
-
-fn is_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
-
-fn row_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 // Tree-sums v over the 64 invocations of the workgroup; every invocation must call it (it
 // contains barriers). Returns the sum (valid in every invocation).

@@ -13,6 +13,7 @@
 //   action = u < epsilon[b] ? min(u32(r·A), A − 1) : argmax_j q[b, j] (ties to the lowest)
 
 #include "rng.wgsl"
+#include "loss_terms.wgsl"
 
 const WG: u32 = 64u;
 const LOSS_STATS: u32 = 5u;
@@ -41,27 +42,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> eg_counter: array<u32>;        // [1]
 @group(0) @binding(4) var<storage, read_write> eg_actions: array<i32>;  // [B]
 
-var<workgroup> wg_terms: array<vec4<f32>, WG>;
-var<workgroup> wg_bad: array<f32, WG>;
 
-fn is_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
-
-fn row_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
-// Tree-sums (terms, bad) over the 64 invocations of the workgroup into slot 0. Must be called
-// by every invocation (it contains barriers).
-fn workgroup_sum(lid: u32, terms: vec4<f32>, bad: f32) {
-  wg_terms[lid] = terms;
-  wg_bad[lid] = bad;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) {
-      wg_terms[lid] = wg_terms[lid] + wg_terms[lid + s];
-      wg_bad[lid] = wg_bad[lid] + wg_bad[lid + s];
-    }
-    workgroupBarrier();
-  }
-}
 
 @compute @workgroup_size(WG)
 fn loss(
@@ -87,16 +68,7 @@ fn loss(
     terms = p.scale * vec4<f32>(qa, td, abs(delta), td);
     bad = select(0.0, 1.0, !valid || !is_finite(delta));
   }
-  workgroup_sum(lid, terms, bad);
-  if (lid == 0u) {
-    let g = (wid.x + wid.y * nwg.x) * LOSS_STATS;
-    let t = wg_terms[0];
-    partials[g] = t.x;
-    partials[g + 1u] = t.y;
-    partials[g + 2u] = t.z;
-    partials[g + 3u] = t.w;
-    partials[g + 4u] = wg_bad[0];
-  }
+  write_partial(lid, wid, nwg, terms, bad);
 }
 
 @compute @workgroup_size(WG)

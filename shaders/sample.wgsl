@@ -13,6 +13,7 @@
 // greedy: action = argmax_j z_j, ties to the lowest index.
 
 #include "rng.wgsl"
+#include "rows.wgsl"
 
 const WG: u32 = 64u;
 
@@ -38,8 +39,6 @@ struct Params {
 
 // ---- advance ----
 @group(0) @binding(1) var<storage, read_write> ad_counter: array<u32>; // [1]
-
-fn row_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 @compute @workgroup_size(WG)
 fn sample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

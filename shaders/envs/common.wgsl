@@ -1,6 +1,7 @@
 // Shared part of every env kernel family (see src/envs/gpu_env.ts for the whole contract).
 // Declares bindings 0 (params), 3 (reward), 4 (terminated), 5 (truncated), 6 (episode ring);
-// the env declares 1 (state), 2 (obs) and 7 (actions) with its own element types.
+// entry.wgsl declares 1 (state); the env declares 2 (obs) and 7 (actions) with its own
+// element types.
 // Also Q16.16 fixed-point arithmetic, bit-exact twin: src/envs/fixed.ts (same names in
 // camelCase). Integer arithmetic wraps mod 2^32 on both sides.
 
@@ -98,10 +99,9 @@ fn fx_cos(x: i32) -> i32 {
   return fx_sin(fx_wrap_angle(x) + FX_HALF_PI);
 }
 
-// A uniform Q16.16 number in [lo, hi) from the top 16 bits of rand_u32.
-fn fx_rand(seed: u32, stream: u32, counter: u32, lo: i32, hi: i32) -> i32 {
-  let r = i32(rand_u32(seed, stream, counter) >> 16u);
-  return lo + fx_mul(r, hi - lo);
+// A uniform Q16.16 number in [lo, hi) from the top 16 bits of the random u32 `bits`.
+fn fx_uniform(bits: u32, lo: i32, hi: i32) -> i32 {
+  return lo + fx_mul(i32(bits >> 16u), hi - lo);
 }
 
 // The f32 of a Q16.16 value, exactly: the magnitude is first truncated to 24 significant

@@ -1,13 +1,13 @@
 // Pendulum-v1 (Gymnasium) in Q16.16 fixed point: swing a rod up with a torque in
 // [-MAX_TORQUE, MAX_TORQUE] (clipped by the env). The f32 action is quantised exactly:
 // floor(clamp(u) * 2^16). Reward -(theta_norm^2 + 0.1 theta_dot^2 + 0.001 u^2) in fixed
-// point; truncated after MAX_STEPS steps, never terminated. theta is kept wrapped in
-// [-pi, pi) (it is only seen through cos, sin and the normalised angle).
+// point; truncated after MAX_STEPS steps (the scaffold), never terminated. theta is kept
+// wrapped in [-pi, pi) (it is only seen through cos, sin and the normalised angle).
 // TS twin: src/envs/pendulum.ts (same names, same order), which defines every constant.
 // State: i32 struct-of-arrays, word k of copy i at state[k * n + i]. Obs: f32 [cos theta,
 // sin theta, theta_dot].
 
-#include "envs/common.wgsl"
+#include "envs/direct.wgsl"
 
 override MAX_SPEED: i32;        // Q16.16 rad/s
 override MAX_TORQUE: f32;       // N m, the clip bound of the action
@@ -17,43 +17,18 @@ override TORQUE_COEF: i32;      // 3 / (m l^2), Q16.16
 override SPEED_COST_DIV: i32;   // 0.1 = 1 / SPEED_COST_DIV
 override TORQUE_COST_DIV: i32;  // 0.001 = 1 / TORQUE_COST_DIV
 override INIT_SPEED: i32;       // start theta_dot uniform in [-INIT_SPEED, INIT_SPEED)
-override MAX_STEPS: u32;
 
 const THETA: u32 = 0u;
 const THETA_DOT: u32 = 1u;
-const STEPS: u32 = 2u;
-const COUNTER: u32 = 3u;
-const RET: u32 = 4u;
+const ENV_WORDS: u32 = 2u;
 
-@group(0) @binding(1) var<storage, read_write> state: array<i32>;
-@group(0) @binding(2) var<storage, read_write> obs: array<f32>;      // [n, 3]
-@group(0) @binding(7) var<storage, read> actions: array<f32>;        // [n, 1] torque
+@group(0) @binding(2) var<storage, read_write> obs: array<f32>;       // [n, 3]
+@group(0) @binding(7) var<storage, read> actions: array<f32>;         // [n, 1] torque
 @group(0) @binding(8) var<storage, read_write> final_obs: array<f32>; // [n, 3], where truncated
 
-fn st(k: u32, i: u32) -> u32 { return k * env.n + i; }
-
 fn spawn(i: u32) {
-  let c = u32(state[st(COUNTER, i)]);
-  state[st(THETA, i)] = fx_rand(env.seed, i, c, -FX_PI, FX_PI);
-  state[st(THETA_DOT, i)] = fx_rand(env.seed, i, c + 1u, -INIT_SPEED, INIT_SPEED);
-  state[st(STEPS, i)] = 0;
-  state[st(RET, i)] = 0;
-  state[st(COUNTER, i)] = i32(c + 2u);
-}
-
-fn write_obs(i: u32) {
-  let theta = state[st(THETA, i)];
-  obs[3u * i] = fx_to_f32(fx_cos(theta));
-  obs[3u * i + 1u] = fx_to_f32(fx_sin(theta));
-  obs[3u * i + 2u] = fx_to_f32(state[st(THETA_DOT, i)]);
-}
-
-// The observation a time-limit truncation cut off (twin: writeObs(i, finalObs)).
-fn write_final_obs(i: u32) {
-  let theta = state[st(THETA, i)];
-  final_obs[3u * i] = fx_to_f32(fx_cos(theta));
-  final_obs[3u * i + 1u] = fx_to_f32(fx_sin(theta));
-  final_obs[3u * i + 2u] = fx_to_f32(state[st(THETA_DOT, i)]);
+  state[st(THETA, i)] = fx_uniform(draw(i), -FX_PI, FX_PI);
+  state[st(THETA_DOT, i)] = fx_uniform(draw(i), -INIT_SPEED, INIT_SPEED);
 }
 
 // The action in Q16.16: clamp to the torque bound, scale by 2^16 and floor (all exact).
@@ -63,24 +38,8 @@ fn quantize_torque(a: f32) -> i32 {
   return i32(floor(clamp(u, -MAX_TORQUE, MAX_TORQUE) * 65536.0));
 }
 
-@compute @workgroup_size(64)
-fn reset(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = env_index(gid, nwg);
-  clear_episode_count(i);
-  if (i >= env.n) { return; }
-  state[st(COUNTER, i)] = 0;
-  spawn(i);
-  write_obs(i);
-  reward[i] = 0.0;
-  terminated[i] = 0u;
-  truncated[i] = 0u;
-}
-
-@compute @workgroup_size(64)
-fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = env_index(gid, nwg);
-  if (i >= env.n) { return; }
-  let u = quantize_torque(actions[i]);
+fn step_one(i: u32, a: f32) -> f32 {
+  let u = quantize_torque(a);
   let theta = state[st(THETA, i)];
   let theta_dot = state[st(THETA_DOT, i)];
   let cost = fx_mul(theta, theta) + fx_mul(theta_dot, theta_dot) / SPEED_COST_DIV +
@@ -88,21 +47,16 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var new_theta_dot = theta_dot +
     (fx_mul(GRAV_COEF, fx_sin(theta)) + fx_mul(TORQUE_COEF, u)) / DT_DIV;
   new_theta_dot = clamp(new_theta_dot, -MAX_SPEED, MAX_SPEED);
-  let new_theta = fx_wrap_angle(theta + new_theta_dot / DT_DIV);
-  let steps = u32(state[st(STEPS, i)]) + 1u;
-  let ret = state[st(RET, i)] - cost;
-  state[st(THETA, i)] = new_theta;
+  state[st(THETA, i)] = fx_wrap_angle(theta + new_theta_dot / DT_DIV);
   state[st(THETA_DOT, i)] = new_theta_dot;
-  state[st(STEPS, i)] = i32(steps);
-  state[st(RET, i)] = ret;
-  let trunc = steps >= MAX_STEPS;
-  if (trunc) {
-    write_final_obs(i);
-    record_episode(fx_to_f32(ret), steps);
-    spawn(i);
-  }
-  write_obs(i);
-  reward[i] = fx_to_f32(-cost);
-  terminated[i] = 0u;
-  truncated[i] = select(0u, 1u, trunc);
+  return fx_to_f32(-cost);
+}
+
+fn is_terminal(i: u32) -> bool { return false; }
+
+fn write_obs(i: u32) {
+  let theta = state[st(THETA, i)];
+  obs[3u * i] = fx_to_f32(fx_cos(theta));
+  obs[3u * i + 1u] = fx_to_f32(fx_sin(theta));
+  obs[3u * i + 2u] = fx_to_f32(state[st(THETA_DOT, i)]);
 }

@@ -12,7 +12,7 @@ import { timePlan } from "../gpu/timing.ts";
 import { envSpec, makeCpuEnv, makeGpuEnv } from "../envs/registry.ts";
 import { actionWords } from "../envs/gpu_env.ts";
 import { makeRng } from "../util/rng.ts";
-import { makePongGpu } from "../envs/pong_gpu.ts";
+import { makePongGpu } from "../envs/pong.ts";
 
 import type { BenchRow } from "./row.ts";
 export type { BenchRow };

@@ -181,15 +181,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     ["envs", () =>
       benchEnvs({
         gpu,
-        names: ENV_NAMES.filter((n) => n !== "pong"),
+        names: ENV_NAMES.filter((n) => n !== "pong" && n !== "breakout"),
         sizes: big ? [1024, 16384, 65536] : [64, 1024],
         steps: big ? 200 : 50,
       })],
-    // Pong renders an 84×84×4 u8 stack per copy per step: N from 1 up, smaller on software.
+    // Pong and Breakout render an 84×84×4 u8 stack per copy per step: N from 1 up, smaller on
+    // software.
     ["pong", async () => [
       ...await benchEnvs({
         gpu,
-        names: ["pong"],
+        names: ["pong", "breakout"],
         sizes: big ? [1, 16, 256, 4096, 16384, 65536] : [1, 16, 256],
         steps: big ? 100 : 5,
       }),

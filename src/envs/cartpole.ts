@@ -14,18 +14,12 @@
  * @module
  */
 
-import { checkDiscreteActions } from "./actions.ts";
-import { blankFrame, checkRenderIndex, fillDisc, fillRect, thickLine } from "./draw.ts";
-import {
-  clearEpisodeRing,
-  createEpisodeRing,
-  decodeEpisodeRing,
-  recordEpisode,
-} from "./episodes.ts";
-import { fx, fxCos, fxDiv, fxMul, fxRand, fxSin, fxToF32, idiv } from "./fixed.ts";
+import { blankFrame, fillDisc, fillRect, thickLine } from "./draw.ts";
+import { fx, fxCos, fxDiv, fxMul, fxSin, fxToF32, fxUniform, idiv } from "./fixed.ts";
 import type { GpuEnvKernel } from "./gpu_env.ts";
-import { checkNumEnvs, checkOptionKeys, intOption } from "./options.ts";
-import type { CpuVecEnv, EnvSpec, Frame } from "./types.ts";
+import { checkOptionKeys, intOption } from "./options.ts";
+import { makeCpuVecEnv } from "./scaffold.ts";
+import type { CpuVecEnv, EnvSpec } from "./types.ts";
 
 /** Options of CartPole. */
 export interface CartPoleOptions {
@@ -72,14 +66,12 @@ export const CARTPOLE_FX: Readonly<Record<string, number>> = {
 /** Default time limit in steps. */
 export const CARTPOLE_MAX_STEPS = 500;
 
-/** State words per copy (i32, struct-of-arrays): x, ẋ, θ, θ̇ (Q16.16), steps, RNG counter. */
-export const CARTPOLE_STATE_WORDS = 6;
+/** The env's state words per copy (i32, struct-of-arrays): x, ẋ, θ, θ̇ (Q16.16). */
+export const CARTPOLE_STATE_WORDS = 4;
 const X = 0;
 const X_DOT = 1;
 const THETA = 2;
 const THETA_DOT = 3;
-const STEPS = 4;
-const COUNTER = 5;
 
 /** Validated CartPole options with defaults filled in. */
 export function checkCartPoleOptions(options?: CartPoleOptions): Required<CartPoleOptions> {
@@ -102,12 +94,11 @@ export function cartPoleSpec(options?: CartPoleOptions): EnvSpec {
 
 /** The GPU kernel description of CartPole for `makeGpuEnvFromKernel` (src/envs/gpu_env.ts). */
 export function cartPoleKernel(options?: CartPoleOptions): GpuEnvKernel {
-  const { maxEpisodeSteps } = checkCartPoleOptions(options);
   return {
     spec: cartPoleSpec(options),
     shader: "envs/cartpole",
     stateWords: CARTPOLE_STATE_WORDS,
-    constants: { ...CARTPOLE_FX, MAX_STEPS: maxEpisodeSteps },
+    constants: { ...CARTPOLE_FX },
   };
 }
 
@@ -143,105 +134,64 @@ export function cartPoleDynamics(
 
 /** The CPU form (twin) of `numEnvs` copies of CartPole. Call `reset(seed)` before stepping. */
 export function makeCartPoleCpu(numEnvs: number, options?: CartPoleOptions): CpuVecEnv {
-  const n = checkNumEnvs("cartpole", numEnvs);
-  const { maxEpisodeSteps: MAX_STEPS } = checkCartPoleOptions(options);
-  const spec = cartPoleSpec(options);
   const { X_LIMIT, THETA_LIMIT, INIT_BOUND } = CARTPOLE_FX;
-  const state = new Int32Array(n * CARTPOLE_STATE_WORDS);
-  const obs = new Float32Array(n * 4);
-  const finalObs = new Float32Array(n * 4);
-  const reward = new Float32Array(n);
-  const terminated = new Uint8Array(n);
-  const truncated = new Uint8Array(n);
-  const ring = createEpisodeRing();
-  let seed = 0;
-  const st = (k: number, i: number) => k * n + i;
-
-  function spawn(i: number): void {
-    const c = state[st(COUNTER, i)] >>> 0;
-    state[st(X, i)] = fxRand(seed, i, c, -INIT_BOUND, INIT_BOUND);
-    state[st(X_DOT, i)] = fxRand(seed, i, (c + 1) >>> 0, -INIT_BOUND, INIT_BOUND);
-    state[st(THETA, i)] = fxRand(seed, i, (c + 2) >>> 0, -INIT_BOUND, INIT_BOUND);
-    state[st(THETA_DOT, i)] = fxRand(seed, i, (c + 3) >>> 0, -INIT_BOUND, INIT_BOUND);
-    state[st(STEPS, i)] = 0;
-    state[st(COUNTER, i)] = (c + 4) | 0;
-  }
-
-  function writeObs(i: number, out = obs): void {
-    out[4 * i] = fxToF32(state[st(X, i)]);
-    out[4 * i + 1] = fxToF32(state[st(X_DOT, i)]);
-    out[4 * i + 2] = fxToF32(state[st(THETA, i)]);
-    out[4 * i + 3] = fxToF32(state[st(THETA_DOT, i)]);
-  }
-
-  return {
-    spec,
-    numEnvs: n,
-    obs,
-    reward,
-    terminated,
-    truncated,
-    finalObs,
-    reset(s: number): void {
-      seed = s >>> 0;
-      clearEpisodeRing(ring);
-      for (let i = 0; i < n; i++) {
-        state[st(COUNTER, i)] = 0;
-        spawn(i);
-        writeObs(i);
-        reward[i] = 0;
-        terminated[i] = 0;
-        truncated[i] = 0;
-      }
+  return makeCpuVecEnv({
+    spec: cartPoleSpec(options),
+    stateWords: CARTPOLE_STATE_WORDS,
+    numEnvs,
+    hooks: ({ n, state, draw }, obs) => {
+      const st = (k: number, i: number) => k * n + i;
+      const startValue = (i: number) => fxUniform(draw(i), -INIT_BOUND, INIT_BOUND);
+      return {
+        spawn(i: number): void {
+          state[st(X, i)] = startValue(i);
+          state[st(X_DOT, i)] = startValue(i);
+          state[st(THETA, i)] = startValue(i);
+          state[st(THETA_DOT, i)] = startValue(i);
+        },
+        stepOne(i: number, a: number): number {
+          const next = cartPoleDynamics({
+            x: state[st(X, i)],
+            xDot: state[st(X_DOT, i)],
+            theta: state[st(THETA, i)],
+            thetaDot: state[st(THETA_DOT, i)],
+          }, a);
+          state[st(X, i)] = next.x;
+          state[st(X_DOT, i)] = next.xDot;
+          state[st(THETA, i)] = next.theta;
+          state[st(THETA_DOT, i)] = next.thetaDot;
+          return 1;
+        },
+        isTerminal(i: number): boolean {
+          const x = state[st(X, i)];
+          const theta = state[st(THETA, i)];
+          return x < -X_LIMIT || x > X_LIMIT || theta < -THETA_LIMIT || theta > THETA_LIMIT;
+        },
+        writeObs(i: number): void {
+          obs[4 * i] = fxToF32(state[st(X, i)]);
+          obs[4 * i + 1] = fxToF32(state[st(X_DOT, i)]);
+          obs[4 * i + 2] = fxToF32(state[st(THETA, i)]);
+          obs[4 * i + 3] = fxToF32(state[st(THETA_DOT, i)]);
+        },
+        render(index: number) {
+          const W = 300;
+          const H = 200;
+          const frame = blankFrame(W, H, [255, 255, 255]);
+          const scale = W / (2 * P.xThreshold);
+          const x = fxToF32(state[st(X, index)]);
+          const theta = fxToF32(state[st(THETA, index)]);
+          const cartY = H * 0.7;
+          const cx = W / 2 + x * scale;
+          fillRect(frame, 0, cartY + 12, W, cartY + 13, [0, 0, 0]);
+          fillRect(frame, cx - 25, cartY - 15, cx + 25, cartY + 12, [40, 40, 40]);
+          const poleLen = scale * 2 * P.length;
+          const tipX = cx + Math.sin(theta) * poleLen;
+          const tipY = cartY - 15 - Math.cos(theta) * poleLen;
+          thickLine(frame, cx, cartY - 15, tipX, tipY, 8, [202, 152, 101]);
+          fillDisc(frame, cx, cartY - 15, 4, [129, 132, 203]);
+          return frame;
+        },
+      };
     },
-    step(actions: Int32Array | Float32Array): void {
-      checkDiscreteActions("cartpole", actions, n, 2);
-      for (let i = 0; i < n; i++) {
-        const next = cartPoleDynamics({
-          x: state[st(X, i)],
-          xDot: state[st(X_DOT, i)],
-          theta: state[st(THETA, i)],
-          thetaDot: state[st(THETA_DOT, i)],
-        }, actions[i]);
-        const steps = state[st(STEPS, i)] + 1;
-        state[st(X, i)] = next.x;
-        state[st(X_DOT, i)] = next.xDot;
-        state[st(THETA, i)] = next.theta;
-        state[st(THETA_DOT, i)] = next.thetaDot;
-        state[st(STEPS, i)] = steps;
-        const term = next.x < -X_LIMIT || next.x > X_LIMIT || next.theta < -THETA_LIMIT ||
-          next.theta > THETA_LIMIT;
-        const trunc = !term && steps >= MAX_STEPS;
-        if (trunc) writeObs(i, finalObs); // the state the time limit cut off
-        if (term || trunc) {
-          recordEpisode(ring, steps, steps);
-          spawn(i);
-        }
-        writeObs(i);
-        reward[i] = 1;
-        terminated[i] = term ? 1 : 0;
-        truncated[i] = trunc ? 1 : 0;
-      }
-    },
-    episodeStats: () => decodeEpisodeRing(ring.words),
-    render(index: number): Frame {
-      checkRenderIndex("cartpole", index, n);
-      const W = 300;
-      const H = 200;
-      const frame = blankFrame(W, H, [255, 255, 255]);
-      const scale = W / (2 * P.xThreshold);
-      const x = fxToF32(state[st(X, index)]);
-      const theta = fxToF32(state[st(THETA, index)]);
-      const cartY = H * 0.7;
-      const cx = W / 2 + x * scale;
-      fillRect(frame, 0, cartY + 12, W, cartY + 13, [0, 0, 0]);
-      fillRect(frame, cx - 25, cartY - 15, cx + 25, cartY + 12, [40, 40, 40]);
-      const poleLen = scale * 2 * P.length;
-      const tipX = cx + Math.sin(theta) * poleLen;
-      const tipY = cartY - 15 - Math.cos(theta) * poleLen;
-      thickLine(frame, cx, cartY - 15, tipX, tipY, 8, [202, 152, 101]);
-      fillDisc(frame, cx, cartY - 15, 4, [129, 132, 203]);
-      return frame;
-    },
-  };
+  });
 }

@@ -12,18 +12,11 @@
  * @module
  */
 
-import { checkDiscreteActions } from "./actions.ts";
-import { randU32 } from "../util/rng.ts";
-import { blankFrame, checkRenderIndex, fillDisc, fillRect } from "./draw.ts";
-import {
-  clearEpisodeRing,
-  createEpisodeRing,
-  decodeEpisodeRing,
-  recordEpisode,
-} from "./episodes.ts";
+import { blankFrame, fillDisc, fillRect } from "./draw.ts";
 import type { GpuEnvKernel } from "./gpu_env.ts";
-import { checkNumEnvs, checkOptionKeys, intOption } from "./options.ts";
-import type { CpuVecEnv, EnvSpec, Frame } from "./types.ts";
+import { checkOptionKeys, intOption } from "./options.ts";
+import { makeCpuVecEnv } from "./scaffold.ts";
+import type { CpuVecEnv, EnvSpec } from "./types.ts";
 
 /** Options of Catch. */
 export interface CatchOptions {
@@ -45,12 +38,11 @@ export const CATCH_ACTIONS = 3;
 /** Pixels per grid cell in `render`. */
 export const CATCH_CELL_PX = 16;
 
-/** State words per copy (i32, struct-of-arrays): ball row, ball column, paddle, RNG counter. */
-export const CATCH_STATE_WORDS = 4;
+/** The env's state words per copy (i32, struct-of-arrays): ball row, ball column, paddle. */
+export const CATCH_STATE_WORDS = 3;
 const BALL_ROW = 0;
 const BALL_COL = 1;
 const PADDLE = 2;
-const COUNTER = 3;
 
 /** Validated Catch options with defaults filled in. */
 export function checkCatchOptions(options?: CatchOptions): Required<CatchOptions> {
@@ -85,95 +77,51 @@ export function catchKernel(options?: CatchOptions): GpuEnvKernel {
 
 /** The CPU form (twin) of `numEnvs` copies of Catch. Call `reset(seed)` before stepping. */
 export function makeCatchCpu(numEnvs: number, options?: CatchOptions): CpuVecEnv {
-  const n = checkNumEnvs("catch", numEnvs);
   const { rows: ROWS, columns: COLS } = checkCatchOptions(options);
-  const spec = catchSpec(options);
-  const state = new Int32Array(n * CATCH_STATE_WORDS);
-  const obs = new Float32Array(n * ROWS * COLS);
-  const finalObs = new Float32Array(n * ROWS * COLS); // no time limit: never written
-  const reward = new Float32Array(n);
-  const terminated = new Uint8Array(n);
-  const truncated = new Uint8Array(n);
-  const ring = createEpisodeRing();
-  let seed = 0;
-  const st = (k: number, i: number) => k * n + i;
-
-  function spawn(i: number): void {
-    const counter = state[st(COUNTER, i)] >>> 0;
-    state[st(BALL_ROW, i)] = 0;
-    state[st(BALL_COL, i)] = randU32(seed, i, counter) % COLS;
-    state[st(PADDLE, i)] = Math.trunc(COLS / 2);
-    state[st(COUNTER, i)] = (counter + 1) | 0;
-  }
-
-  function writeObs(i: number): void {
-    const size = ROWS * COLS;
-    const base = i * size;
-    obs.fill(0, base, base + size);
-    obs[base + state[st(BALL_ROW, i)] * COLS + state[st(BALL_COL, i)]] = 1;
-    obs[base + (ROWS - 1) * COLS + state[st(PADDLE, i)]] = 1;
-  }
-
-  return {
-    spec,
-    numEnvs: n,
-    obs,
-    reward,
-    terminated,
-    truncated,
-    finalObs,
-    reset(s: number): void {
-      seed = s >>> 0;
-      clearEpisodeRing(ring);
-      for (let i = 0; i < n; i++) {
-        state[st(COUNTER, i)] = 0;
-        spawn(i);
-        writeObs(i);
-        reward[i] = 0;
-        terminated[i] = 0;
-        truncated[i] = 0;
-      }
+  return makeCpuVecEnv({
+    spec: catchSpec(options),
+    stateWords: CATCH_STATE_WORDS,
+    numEnvs,
+    hooks: ({ n, state, draw }, obs) => {
+      const st = (k: number, i: number) => k * n + i;
+      return {
+        // New episode: ball in the top row at a random column, paddle in the middle.
+        spawn(i: number): void {
+          state[st(BALL_ROW, i)] = 0;
+          state[st(BALL_COL, i)] = draw(i) % COLS;
+          state[st(PADDLE, i)] = Math.trunc(COLS / 2);
+        },
+        stepOne(i: number, a: number): number {
+          const paddle = Math.min(Math.max(state[st(PADDLE, i)] + a - 1, 0), COLS - 1);
+          const ballRow = state[st(BALL_ROW, i)] + 1;
+          state[st(PADDLE, i)] = paddle;
+          state[st(BALL_ROW, i)] = ballRow;
+          if (ballRow < ROWS - 1) return 0;
+          return state[st(BALL_COL, i)] === paddle ? 1 : -1;
+        },
+        isTerminal: (i: number) => state[st(BALL_ROW, i)] === ROWS - 1,
+        writeObs(i: number): void {
+          const size = ROWS * COLS;
+          const base = i * size;
+          obs.fill(0, base, base + size);
+          obs[base + state[st(BALL_ROW, i)] * COLS + state[st(BALL_COL, i)]] = 1;
+          obs[base + (ROWS - 1) * COLS + state[st(PADDLE, i)]] = 1;
+        },
+        render(index: number) {
+          const c = CATCH_CELL_PX;
+          const frame = blankFrame(COLS * c, ROWS * c, [16, 16, 32]);
+          for (let col = 1; col < COLS; col++) {
+            fillRect(frame, col * c, 0, col * c + 1, ROWS * c, [40, 40, 60]);
+          }
+          const by = state[st(BALL_ROW, index)];
+          const bx = state[st(BALL_COL, index)];
+          fillDisc(frame, (bx + 0.5) * c, (by + 0.5) * c, c * 0.4, [250, 200, 60]);
+          const p = state[st(PADDLE, index)];
+          const paddle = [80, 200, 250] as const;
+          fillRect(frame, p * c + 1, (ROWS - 1) * c + c / 4, (p + 1) * c - 1, ROWS * c - 2, paddle);
+          return frame;
+        },
+      };
     },
-    step(actions: Int32Array | Float32Array): void {
-      checkDiscreteActions("catch", actions, n, CATCH_ACTIONS);
-      for (let i = 0; i < n; i++) {
-        const a = actions[i];
-        const paddle = Math.min(Math.max(state[st(PADDLE, i)] + a - 1, 0), COLS - 1);
-        const ballRow = state[st(BALL_ROW, i)] + 1;
-        state[st(PADDLE, i)] = paddle;
-        state[st(BALL_ROW, i)] = ballRow;
-        let r = 0;
-        let done = 0;
-        if (ballRow === ROWS - 1) {
-          r = state[st(BALL_COL, i)] === paddle ? 1 : -1;
-          done = 1;
-          recordEpisode(ring, r, ballRow);
-          spawn(i);
-        }
-        writeObs(i);
-        reward[i] = r;
-        terminated[i] = done;
-        truncated[i] = 0;
-      }
-    },
-    episodeStats: () => decodeEpisodeRing(ring.words),
-    render(index: number): Frame {
-      checkRenderIndex("catch", index, n);
-      const c = CATCH_CELL_PX;
-      const frame = blankFrame(COLS * c, ROWS * c, [16, 16, 32]);
-      for (let col = 1; col < COLS; col++) {
-        fillRect(frame, col * c, 0, col * c + 1, ROWS * c, [40, 40, 60]);
-      }
-      const by = state[st(BALL_ROW, index)];
-      const bx = state[st(BALL_COL, index)];
-      fillDisc(frame, (bx + 0.5) * c, (by + 0.5) * c, c * 0.4, [250, 200, 60]);
-      const p = state[st(PADDLE, index)];
-      fillRect(frame, p * c + 1, (ROWS - 1) * c + c / 4, (p + 1) * c - 1, ROWS * c - 2, [
-        80,
-        200,
-        250,
-      ]);
-      return frame;
-    },
-  };
+  });
 }

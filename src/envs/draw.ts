@@ -79,3 +79,33 @@ export function checkRenderIndex(env: string, index: number, numEnvs: number): v
     );
   }
 }
+
+// 3 × 5 digits, rows top to bottom, 3 bits a row (bit 2 = left column).
+const DIGITS = [
+  [7, 5, 5, 5, 7],
+  [2, 6, 2, 2, 7],
+  [7, 1, 7, 4, 7],
+  [7, 1, 7, 1, 7],
+  [5, 5, 7, 1, 1],
+  [7, 4, 7, 1, 7],
+  [7, 4, 7, 5, 7],
+  [7, 1, 1, 1, 1],
+  [7, 5, 7, 5, 7],
+  [7, 5, 7, 1, 7],
+];
+
+/** Draws the non-negative integer `value` at (x, y) in 3 × 5 digits of 2 × 2 pixels, 8 apart. */
+export function drawNumber(frame: Frame, value: number, x: number, y: number, c: Rgb): void {
+  const text = String(value);
+  for (let d = 0; d < text.length; d++) {
+    const rows = DIGITS[Number(text[d])];
+    for (let r = 0; r < 5; r++) {
+      for (let k = 0; k < 3; k++) {
+        if ((rows[r] >> (2 - k)) & 1) {
+          const px = x + d * 8 + k * 2;
+          fillRect(frame, px, y + r * 2, px + 2, y + r * 2 + 2, c);
+        }
+      }
+    }
+  }
+}

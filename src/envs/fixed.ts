@@ -91,6 +91,11 @@ export function fxCos(x: number): number {
   return fxSin(fxWrapAngle(x) + FX_HALF_PI);
 }
 
+/** A uniform Q16.16 number in [lo, hi) from the top 16 bits of the random u32 `bits`. */
+export function fxUniform(bits: number, lo: number, hi: number): number {
+  return (lo + fxMul(bits >>> 16, (hi - lo) | 0)) | 0;
+}
+
 /** A uniform Q16.16 number in [lo, hi) from the top 16 bits of `randU32(seed, stream, counter)`. */
 export function fxRand(
   seed: number,
@@ -99,8 +104,7 @@ export function fxRand(
   lo: number,
   hi: number,
 ): number {
-  const r = randU32(seed, stream, counter) >>> 16;
-  return (lo + fxMul(r, (hi - lo) | 0)) | 0;
+  return fxUniform(randU32(seed, stream, counter), lo, hi);
 }
 
 /**

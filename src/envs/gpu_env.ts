@@ -1,38 +1,37 @@
 /**
- * The generic GPU form of a vectorised env: give it a {@link GpuEnvKernel} (the env's shader,
- * the size of its per-copy state and its pipeline constants) and it allocates the
- * {@link GpuEnvBuffers}, records the `reset` and `step` dispatches, and reads the episode
- * ring back. Every env (Catch, CartPole, Pendulum, Pong) is built with it.
+ * The one GPU form of every env: give it a {@link GpuEnvKernel} (the env's shader, its state
+ * words and its pipeline constants) and it allocates the {@link GpuEnvBuffers}, records the
+ * `reset` and `step` dispatches (plus `render` and `render_final` for pixel games) and reads
+ * the episode ring back. Every env (Catch, CartPole, Pendulum, Pong, Breakout) is built
+ * with it.
  *
- * ## The shader contract (see `shaders/envs/common.wgsl`, which declares the shared part)
- * An env shader `shaders/envs/<name>.wgsl` starts with `#include "envs/common.wgsl"` and has
- * two entry points, both `@workgroup_size(64)` ({@link ENV_WORKGROUP_SIZE}), one invocation
- * per copy, index `i = env_index(gid, nwg)` (stop when `i >= env.n`):
+ * ## The shader contract
+ * An env shader `shaders/envs/<name>.wgsl` includes one layer, which includes the entry
+ * template `shaders/envs/entry.wgsl` (the `reset` and `step` entry points: reset, auto-reset,
+ * time limit, truncation flags, episode ring; twin: `src/envs/scaffold.ts`):
+ * - `envs/direct.wgsl`: the env's step writes its observation (`write_obs`);
+ * - `envs/arcade.wgsl`: a pixel game (frame skip, sticky actions, no-op starts, the frame
+ *   stack); its observation is drawn by the `render` entry point, one invocation per obs word,
+ *   and its final observation by `render_final` (twin: `src/envs/arcade.ts`).
+ * Entry points use {@link ENV_WORKGROUP_SIZE} (the per-copy ones) or
+ * {@link RENDER_WORKGROUP_SIZE} (`render`), one invocation per copy or per obs word.
  *
- * | binding | variable                        | declared in | type                                  |
- * |---------|---------------------------------|-------------|---------------------------------------|
- * | 0       | `env: EnvParams {n, seed}`      | common.wgsl | uniform                               |
- * | 1       | `state`                         | the env     | `array<i32>` or `array<u32>`, rw      |
- * | 2       | `obs`                           | the env     | `array<f32>` (f32) / `array<u32>` (u8 packed 4 a word), rw |
- * | 3       | `reward`                        | common.wgsl | `array<f32>`, rw                      |
- * | 4       | `terminated`                    | common.wgsl | `array<u32>`, rw                      |
- * | 5       | `truncated`                     | common.wgsl | `array<u32>`, rw                      |
- * | 6       | `episodes` (the episode ring)   | common.wgsl | `EpisodeRing`, rw                     |
- * | 7       | `actions`                       | the env     | `array<i32>` (discrete) / `array<f32>` (box), read |
- * | 8       | `final_obs` (time-limited envs) | the env     | like `obs`, rw                        |
+ * | binding | variable                        | declared in  | type                                  |
+ * |---------|---------------------------------|--------------|---------------------------------------|
+ * | 0       | `env: EnvParams {n, seed}`      | common.wgsl  | uniform                               |
+ * | 1       | `state`                         | entry.wgsl   | `array<i32>`, rw                      |
+ * | 2       | `obs`                           | the env      | `array<f32>` (f32) / `array<u32>` (u8 packed 4 a word), rw |
+ * | 3       | `reward`                        | common.wgsl  | `array<f32>`, rw                      |
+ * | 4       | `terminated`                    | common.wgsl  | `array<u32>`, rw                      |
+ * | 5       | `truncated`                     | common.wgsl  | `array<u32>`, rw                      |
+ * | 6       | `episodes` (the episode ring)   | common.wgsl  | `EpisodeRing`, rw                     |
+ * | 7       | `actions`                       | the env      | `array<i32>` (discrete) / `array<f32>` (box), read |
+ * | 8       | `final_obs`                     | the env / arcade.wgsl | like `obs`, rw               |
  *
- * - `reset` is bound to bindings 0..6 and must use every one of them (pipelines use
- *   `layout: "auto"`, which drops unused bindings): it writes each copy's state and first
- *   observation, zeroes reward/terminated/truncated, and calls `clear_episode_count(i)`.
- * - `step` is bound to bindings 0..7 (0..8 when `spec.maxEpisodeSteps > 0`) and must use all
- *   of them: it reads `actions`, advances the copy, writes reward and flags, where it
- *   truncates writes the observation the time limit cut off into `final_obs`, and on episode
- *   end calls `record_episode(ret, len)` and resets the copy in place (auto-reset) so `obs`
- *   holds the next episode's first one.
- * - State is private to the env, `stateWords` u32 words per copy; struct-of-arrays is
- *   recommended (word k of copy i at `k * env.n + i`). Put all per-copy data there.
- * - Randomness: `rand_u32(env.seed, i, counter)` from `rng.wgsl` (included by common.wgsl)
- *   with a per-copy counter kept in the state.
+ * Pipelines use `layout: "auto"`, which drops unused bindings, so each entry point is bound
+ * to exactly what it uses: direct envs' `reset` 0..6 and `step` 0..8; a pixel game's
+ * `reset` 0, 1, 3..6, `step` 0, 1, 3..7, `render` 0..2 and `render_final` 0, 1, 5, 8.
+ * The builder passes `MAX_STEPS` (0: no limit) and `OBS_WORDS` with the env's constants.
  *
  * @module
  */
@@ -55,10 +54,15 @@ import {
   runPlan,
 } from "../gpu/plan.ts";
 import { decodeEpisodeRing, EPISODE_RING_WORDS } from "./episodes.ts";
+import { checkNumEnvs } from "./options.ts";
+import { SCAFFOLD_WORDS } from "./scaffold.ts";
 import type { EnvSpec, EpisodeStats, GpuEnvBuffers, GpuVecEnv } from "./types.ts";
 
 /** Workgroup size of every env kernel's `reset` and `step` (one invocation per copy). */
 export const ENV_WORKGROUP_SIZE = 64;
+
+/** Workgroup size of a pixel game's `render` entry point (one invocation per obs word). */
+export const RENDER_WORKGROUP_SIZE = 256;
 
 /** What the generic builder needs to know about one env's GPU kernels. */
 export interface GpuEnvKernel {
@@ -66,10 +70,12 @@ export interface GpuEnvKernel {
   readonly spec: EnvSpec;
   /** Shader name: its path under `shaders/` without `.wgsl`, e.g. "envs/catch". */
   readonly shader: string;
-  /** u32 words of private state per copy (the state buffer holds numEnvs × stateWords). */
+  /** The env's own state words per copy (the scaffold adds {@link SCAFFOLD_WORDS}). */
   readonly stateWords: number;
   /** Pipeline-overridable constants of the shader (the env's constants, from its TS module). */
   readonly constants?: Record<string, number>;
+  /** A pixel game (`envs/arcade.wgsl`): its obs is drawn by `render` and `render_final`. */
+  readonly pixels?: boolean;
 }
 
 /** u32 words of one copy's observation: prod(shape) for f32, prod(shape)/4 for u8. */
@@ -94,13 +100,37 @@ export function actionWords(spec: EnvSpec): number {
 export interface GpuEnv extends GpuVecEnv {
   /** The `reset` dispatch (needs the seed written first: use `reset(seed)`). */
   readonly resetDispatch: Dispatch;
-  /** The `step` dispatch (the single dispatch of `stepPlan()`). */
+  /** The `step` dispatch (the first dispatch of `stepPlan()`). */
   readonly stepDispatch: Dispatch;
+  /** Pixel games: the `render` dispatch, every obs word from the state. */
+  readonly renderDispatch?: Dispatch;
+  /** Pixel games: the `render_final` dispatch, the final obs of each copy the step truncated. */
+  readonly renderFinalDispatch?: Dispatch;
+}
+
+/** The GPU form of a pixel game, whose render dispatches exist. */
+export interface PixelGpuEnv extends GpuEnv {
+  /** The `render` dispatch: every obs word from the state. */
+  readonly renderDispatch: Dispatch;
+  /** The `render_final` dispatch: the final obs of each copy the step truncated. */
+  readonly renderFinalDispatch: Dispatch;
+}
+
+/** The GPU form of a pixel game (`kernel.pixels`), with its render dispatches typed. */
+export async function makePixelGpuEnv(
+  gpu: Gpu,
+  kernel: GpuEnvKernel,
+  numEnvs: number,
+): Promise<PixelGpuEnv> {
+  if (!kernel.pixels) throw new RangeError(`env ${kernel.spec.name}: not a pixel game`);
+  return await makeGpuEnvFromKernel(gpu, kernel, numEnvs) as PixelGpuEnv;
 }
 
 /**
  * Builds the GPU form of `numEnvs` copies of an env from its kernel description: allocates
- * the buffers (zeroed), records `reset` and `step`. Call `reset(seed)` before stepping.
+ * the buffers (zeroed), records `reset` and `step` (and `render`, `render_final` for pixel
+ * games; `stepPlan()` is then [step, render, render_final]). Call `reset(seed)` before
+ * stepping.
  */
 export async function makeGpuEnvFromKernel(
   gpu: Gpu,
@@ -108,47 +138,76 @@ export async function makeGpuEnvFromKernel(
   numEnvs: number,
 ): Promise<GpuEnv> {
   const { spec, shader } = kernel;
-  if (!Number.isInteger(numEnvs) || numEnvs < 1) {
-    throw new RangeError(`env ${spec.name}: numEnvs must be an integer >= 1, got ${numEnvs}`);
+  const n = checkNumEnvs(spec.name, numEnvs);
+  const ow = obsWords(spec);
+  if (n * ow > 0xffffffff) {
+    throw new RangeError(
+      `env ${spec.name}: numEnvs ${n} × ${ow} obs words exceeds 2^32 - 1 words (the obs index)`,
+    );
   }
-  const n = numEnvs;
   const label = (what: string) => `${spec.name}.${what}`;
   const buffers: GpuEnvBuffers = {
-    state: createStorageBuffer(gpu, n * kernel.stateWords * 4, label("state")),
-    obs: createStorageBuffer(gpu, n * obsWords(spec) * 4, label("obs")),
+    state: createStorageBuffer(
+      gpu,
+      n * (kernel.stateWords + SCAFFOLD_WORDS) * 4,
+      label("state"),
+    ),
+    obs: createStorageBuffer(gpu, n * ow * 4, label("obs")),
     actions: createStorageBuffer(gpu, n * actionWords(spec) * 4, label("actions")),
     reward: createStorageBuffer(gpu, n * 4, label("reward")),
     terminated: createStorageBuffer(gpu, n * 4, label("terminated")),
     truncated: createStorageBuffer(gpu, n * 4, label("truncated")),
-    finalObs: createStorageBuffer(gpu, n * obsWords(spec) * 4, label("final obs")),
+    finalObs: createStorageBuffer(gpu, n * ow * 4, label("final obs")),
     episodes: createStorageBuffer(gpu, EPISODE_RING_WORDS * 4, label("episodes")),
   };
   const params = createUniformBuffer(gpu, envParams(n, 0), label("params"));
   const b = buffers;
-  const common = [params, b.state, b.obs, b.reward, b.terminated, b.truncated, b.episodes];
-  const constants = kernel.constants ?? {};
-  const grid = grid1d(n, ENV_WORKGROUP_SIZE);
-  const resetDispatch = await makeDispatch(gpu, shader, "reset", common, grid, constants);
-  const stepDispatch = await makeDispatch(
-    gpu,
-    shader,
+  const constants = {
+    ...kernel.constants,
+    MAX_STEPS: spec.maxEpisodeSteps,
+    OBS_WORDS: ow,
+  };
+  const perCopy = grid1d(n, ENV_WORKGROUP_SIZE);
+  const dispatch = (entry: string, bufs: (GPUBuffer | undefined)[], grid = perCopy) =>
+    makeDispatch(gpu, shader, entry, bufs, grid, constants);
+  const flags = [b.reward, b.terminated, b.truncated, b.episodes];
+  // A pixel game's reset and step write no obs (its render pass does).
+  const obs = kernel.pixels ? undefined : b.obs;
+  const resetDispatch = await dispatch("reset", [params, b.state, obs, ...flags]);
+  const stepDispatch = await dispatch(
     "step",
-    // Envs with a time limit write the final observation where they truncate (binding 8).
-    spec.maxEpisodeSteps > 0 ? [...common, b.actions, b.finalObs] : [...common, b.actions],
-    grid,
-    constants,
+    [params, b.state, obs, ...flags, b.actions, kernel.pixels ? undefined : b.finalObs],
   );
-  const plan: Plan = [stepDispatch];
+  let renderDispatch: Dispatch | undefined;
+  let renderFinalDispatch: Dispatch | undefined;
+  if (kernel.pixels) {
+    renderDispatch = await dispatch(
+      "render",
+      [params, b.state, b.obs],
+      grid1d(n * ow, RENDER_WORKGROUP_SIZE),
+    );
+    const u = undefined;
+    renderFinalDispatch = await dispatch(
+      "render_final",
+      [params, b.state, u, u, u, b.truncated, u, u, b.finalObs],
+    );
+  }
+  const plan: Plan = renderDispatch && renderFinalDispatch
+    ? [stepDispatch, renderDispatch, renderFinalDispatch]
+    : [stepDispatch];
+  const afterReset = renderDispatch ? [resetDispatch, renderDispatch] : [resetDispatch];
   return {
     spec,
     numEnvs: n,
     buffers,
     resetDispatch,
     stepDispatch,
+    renderDispatch,
+    renderFinalDispatch,
     async reset(seed: number): Promise<void> {
       // Queue order puts this write before the reset and every later step submit.
       writeBuffer(gpu, params, envParams(n, seed));
-      await runPlan(gpu, [resetDispatch]);
+      await runPlan(gpu, afterReset);
     },
     stepPlan: () => plan,
     async episodeStats(): Promise<EpisodeStats> {

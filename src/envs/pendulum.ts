@@ -6,26 +6,21 @@
  * Start θ uniform in [−π, π), θ̇ in [−1, 1). Observation f32 [cos θ, sin θ, θ̇].
  *
  * Physics in Q16.16 fixed point so the GPU and the CPU agree bit for bit: the f32 action is
- * quantised exactly (clamp, then floor(u·2^16)); the reward and the return are computed in
- * fixed point and converted exactly. θ is kept wrapped in [−π, π). This module is the twin
+ * quantised exactly (clamp, then floor(u·2^16)); the reward is computed in
+ * fixed point and converted exactly (the return is their f32 sum, kept by the scaffold). θ is
+ * kept wrapped in [−π, π). This module is the twin
  * of `shaders/envs/pendulum.wgsl` (same names, same order) and the one definition of the
  * constants, passed to the shader as pipeline constants by {@link pendulumKernel}.
  *
  * @module
  */
 
-import { checkContinuousActions } from "./actions.ts";
-import { blankFrame, checkRenderIndex, fillDisc, thickLine } from "./draw.ts";
-import {
-  clearEpisodeRing,
-  createEpisodeRing,
-  decodeEpisodeRing,
-  recordEpisode,
-} from "./episodes.ts";
-import { fx, FX_PI, fxCos, fxMul, fxRand, fxSin, fxToF32, fxWrapAngle, idiv } from "./fixed.ts";
+import { blankFrame, fillDisc, thickLine } from "./draw.ts";
+import { fx, FX_PI, fxCos, fxMul, fxSin, fxToF32, fxUniform, fxWrapAngle, idiv } from "./fixed.ts";
 import type { GpuEnvKernel } from "./gpu_env.ts";
-import { checkNumEnvs, checkOptionKeys, intOption } from "./options.ts";
-import type { CpuVecEnv, EnvSpec, Frame } from "./types.ts";
+import { checkOptionKeys, intOption } from "./options.ts";
+import { makeCpuVecEnv } from "./scaffold.ts";
+import type { CpuVecEnv, EnvSpec } from "./types.ts";
 
 /** Options of Pendulum. */
 export interface PendulumOptions {
@@ -66,13 +61,10 @@ export const PENDULUM_FX: Readonly<Record<string, number>> = {
 /** Default time limit in steps. */
 export const PENDULUM_MAX_STEPS = 200;
 
-/** State words per copy (i32, struct-of-arrays): θ, θ̇ (Q16.16), steps, RNG counter, return. */
-export const PENDULUM_STATE_WORDS = 5;
+/** The env's state words per copy (i32, struct-of-arrays): θ, θ̇ (Q16.16). */
+export const PENDULUM_STATE_WORDS = 2;
 const THETA = 0;
 const THETA_DOT = 1;
-const STEPS = 2;
-const COUNTER = 3;
-const RET = 4;
 
 /** Validated Pendulum options with defaults filled in. */
 export function checkPendulumOptions(options?: PendulumOptions): Required<PendulumOptions> {
@@ -95,12 +87,11 @@ export function pendulumSpec(options?: PendulumOptions): EnvSpec {
 
 /** The GPU kernel description of Pendulum for `makeGpuEnvFromKernel` (src/envs/gpu_env.ts). */
 export function pendulumKernel(options?: PendulumOptions): GpuEnvKernel {
-  const { maxEpisodeSteps } = checkPendulumOptions(options);
   return {
     spec: pendulumSpec(options),
     shader: "envs/pendulum",
     stateWords: PENDULUM_STATE_WORDS,
-    constants: { ...PENDULUM_FX, MAX_STEPS: maxEpisodeSteps },
+    constants: { ...PENDULUM_FX },
   };
 }
 
@@ -128,97 +119,45 @@ export function pendulumDynamics(
 
 /** The CPU form (twin) of `numEnvs` copies of Pendulum. Call `reset(seed)` before stepping. */
 export function makePendulumCpu(numEnvs: number, options?: PendulumOptions): CpuVecEnv {
-  const n = checkNumEnvs("pendulum", numEnvs);
-  const { maxEpisodeSteps: MAX_STEPS } = checkPendulumOptions(options);
-  const spec = pendulumSpec(options);
   const { INIT_SPEED } = PENDULUM_FX;
-  const state = new Int32Array(n * PENDULUM_STATE_WORDS);
-  const obs = new Float32Array(n * 3);
-  const finalObs = new Float32Array(n * 3);
-  const reward = new Float32Array(n);
-  const terminated = new Uint8Array(n);
-  const truncated = new Uint8Array(n);
-  const ring = createEpisodeRing();
-  let seed = 0;
-  const st = (k: number, i: number) => k * n + i;
-
-  function spawn(i: number): void {
-    const c = state[st(COUNTER, i)] >>> 0;
-    state[st(THETA, i)] = fxRand(seed, i, c, -FX_PI, FX_PI);
-    state[st(THETA_DOT, i)] = fxRand(seed, i, (c + 1) >>> 0, -INIT_SPEED, INIT_SPEED);
-    state[st(STEPS, i)] = 0;
-    state[st(RET, i)] = 0;
-    state[st(COUNTER, i)] = (c + 2) | 0;
-  }
-
-  function writeObs(i: number, out = obs): void {
-    const theta = state[st(THETA, i)];
-    out[3 * i] = fxToF32(fxCos(theta));
-    out[3 * i + 1] = fxToF32(fxSin(theta));
-    out[3 * i + 2] = fxToF32(state[st(THETA_DOT, i)]);
-  }
-
-  return {
-    spec,
-    numEnvs: n,
-    obs,
-    reward,
-    terminated,
-    truncated,
-    finalObs,
-    reset(s: number): void {
-      seed = s >>> 0;
-      clearEpisodeRing(ring);
-      for (let i = 0; i < n; i++) {
-        state[st(COUNTER, i)] = 0;
-        spawn(i);
-        writeObs(i);
-        reward[i] = 0;
-        terminated[i] = 0;
-        truncated[i] = 0;
-      }
+  return makeCpuVecEnv({
+    spec: pendulumSpec(options),
+    stateWords: PENDULUM_STATE_WORDS,
+    numEnvs,
+    hooks: ({ n, state, draw }, obs) => {
+      const st = (k: number, i: number) => k * n + i;
+      return {
+        spawn(i: number): void {
+          state[st(THETA, i)] = fxUniform(draw(i), -FX_PI, FX_PI);
+          state[st(THETA_DOT, i)] = fxUniform(draw(i), -INIT_SPEED, INIT_SPEED);
+        },
+        stepOne(i: number, a: number): number {
+          const u = quantizeTorque(a);
+          const next = pendulumDynamics(state[st(THETA, i)], state[st(THETA_DOT, i)], u);
+          state[st(THETA, i)] = next.theta;
+          state[st(THETA_DOT, i)] = next.thetaDot;
+          return fxToF32(-next.cost | 0);
+        },
+        isTerminal: () => false,
+        writeObs(i: number): void {
+          const theta = state[st(THETA, i)];
+          obs[3 * i] = fxToF32(fxCos(theta));
+          obs[3 * i + 1] = fxToF32(fxSin(theta));
+          obs[3 * i + 2] = fxToF32(state[st(THETA_DOT, i)]);
+        },
+        render(index: number) {
+          const S = 200;
+          const frame = blankFrame(S, S, [255, 255, 255]);
+          const theta = fxToF32(state[st(THETA, index)]);
+          const len = S * 0.4;
+          const tipX = S / 2 - Math.sin(theta) * len;
+          const tipY = S / 2 - Math.cos(theta) * len;
+          thickLine(frame, S / 2, S / 2, tipX, tipY, 16, [204, 77, 77]);
+          fillDisc(frame, tipX, tipY, 8, [204, 77, 77]);
+          fillDisc(frame, S / 2, S / 2, 4, [0, 0, 0]);
+          return frame;
+        },
+      };
     },
-    step(actions: Int32Array | Float32Array): void {
-      checkContinuousActions(
-        "pendulum",
-        actions,
-        n,
-        `a number (clipped to [${-P.maxTorque}, ${P.maxTorque}])`,
-      );
-      for (let i = 0; i < n; i++) {
-        const u = quantizeTorque(actions[i]);
-        const next = pendulumDynamics(state[st(THETA, i)], state[st(THETA_DOT, i)], u);
-        const steps = state[st(STEPS, i)] + 1;
-        const ret = (state[st(RET, i)] - next.cost) | 0;
-        state[st(THETA, i)] = next.theta;
-        state[st(THETA_DOT, i)] = next.thetaDot;
-        state[st(STEPS, i)] = steps;
-        state[st(RET, i)] = ret;
-        const trunc = steps >= MAX_STEPS;
-        if (trunc) {
-          writeObs(i, finalObs); // the state the time limit cut off
-          recordEpisode(ring, fxToF32(ret), steps);
-          spawn(i);
-        }
-        writeObs(i);
-        reward[i] = fxToF32(-next.cost | 0);
-        terminated[i] = 0;
-        truncated[i] = trunc ? 1 : 0;
-      }
-    },
-    episodeStats: () => decodeEpisodeRing(ring.words),
-    render(index: number): Frame {
-      checkRenderIndex("pendulum", index, n);
-      const S = 200;
-      const frame = blankFrame(S, S, [255, 255, 255]);
-      const theta = fxToF32(state[st(THETA, index)]);
-      const len = S * 0.4;
-      const tipX = S / 2 - Math.sin(theta) * len;
-      const tipY = S / 2 - Math.cos(theta) * len;
-      thickLine(frame, S / 2, S / 2, tipX, tipY, 16, [204, 77, 77]);
-      fillDisc(frame, tipX, tipY, 8, [204, 77, 77]);
-      fillDisc(frame, S / 2, S / 2, 4, [0, 0, 0]);
-      return frame;
-    },
-  };
+  });
 }

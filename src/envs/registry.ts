@@ -8,20 +8,30 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
+import {
+  type BreakoutOptions,
+  breakoutSpec,
+  makeBreakoutCpu,
+  makeBreakoutGpu,
+} from "./breakout.ts";
 import { cartPoleKernel, type CartPoleOptions, cartPoleSpec, makeCartPoleCpu } from "./cartpole.ts";
 import { catchKernel, type CatchOptions, catchSpec, makeCatchCpu } from "./catch.ts";
 import { makeGpuEnvFromKernel } from "./gpu_env.ts";
 import { checkNumEnvs } from "./options.ts";
 import { makePendulumCpu, pendulumKernel, type PendulumOptions, pendulumSpec } from "./pendulum.ts";
 import type { CpuVecEnv, EnvSpec, GpuVecEnv } from "./types.ts";
-import { makePongCpu, type PongOptions, pongSpec } from "./pong.ts";
-import { makePongGpu } from "./pong_gpu.ts";
+import { makePongCpu, makePongGpu, type PongOptions, pongSpec } from "./pong.ts";
 
 /** Names of the registered envs. */
-export const ENV_NAMES: readonly string[] = ["catch", "cartpole", "pendulum", "pong"];
+export const ENV_NAMES: readonly string[] = ["catch", "cartpole", "pendulum", "pong", "breakout"];
 
 /** Options of any registered env (each env accepts only its own keys). */
-export type EnvOptions = CatchOptions | CartPoleOptions | PendulumOptions | PongOptions;
+export type EnvOptions =
+  | CatchOptions
+  | CartPoleOptions
+  | PendulumOptions
+  | PongOptions
+  | BreakoutOptions;
 
 interface Entry {
   spec(options?: EnvOptions): EnvSpec;
@@ -50,6 +60,7 @@ const ENVS: Record<string, Entry> = {
     cpu: makePongCpu,
     gpu: (gpu, n, o) => makePongGpu(gpu, n, o as PongOptions),
   },
+  breakout: { spec: breakoutSpec, cpu: makeBreakoutCpu, gpu: makeBreakoutGpu },
 };
 
 function entry(name: string): Entry {

@@ -34,6 +34,20 @@ function firstDiff(
   }
 }
 
+/**
+ * A CPU form with u8 obs seen as the GPU's packed u32 words (byte k of a copy's obs is byte
+ * k % 4 of word k / 4, little endian), for {@link assertGpuMatchesCpu}, which compares words.
+ */
+export function packedU8(cpu: CpuVecEnv): CpuVecEnv {
+  const o = cpu.obs as Uint8Array;
+  const f = cpu.finalObs as Uint8Array;
+  return {
+    ...cpu,
+    obs: new Uint32Array(o.buffer, o.byteOffset, o.length / 4) as never,
+    finalObs: new Uint32Array(f.buffer, f.byteOffset, f.length / 4) as never,
+  };
+}
+
 /** The finished episodes with index in [from, stats.count) as sorted "return/length" keys. */
 export function episodeKeys(stats: EpisodeStats, from: number): string[] {
   const kept = stats.returns.length;

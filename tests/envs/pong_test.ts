@@ -1,19 +1,18 @@
 import assert from "node:assert/strict";
 import {
   makePongCpu,
+  makePongGpu,
   PONG_GEOMETRY,
   PONG_GRAY,
   PONG_WIN_POINTS,
   type PongCpu,
   pongPixelSpan,
   pongSpec,
-  renderPong,
 } from "../../src/envs/pong.ts";
-import { makePongGpu } from "../../src/envs/pong_gpu.ts";
-import type { CpuVecEnv } from "../../src/envs/types.ts";
+import { renderPong } from "../../src/envs/pong_picture.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
-import { assertGpuMatchesCpu } from "./check.ts";
+import { assertGpuMatchesCpu, packedU8 } from "./check.ts";
 
 /** Plays `episodes` episodes per copy with `policy`; returns the finished returns and lengths. */
 function play(
@@ -29,20 +28,6 @@ function play(
   }
   const s = env.episodeStats();
   return { returns: [...s.returns], lengths: [...s.lengths] };
-}
-
-/**
- * The CPU form with its u8 obs seen as the GPU's packed u32 words (byte k of a copy's obs is
- * byte k % 4 of word k / 4, little endian), for `assertGpuMatchesCpu`, which compares words.
- */
-function packed(cpu: PongCpu): CpuVecEnv {
-  const o = cpu.obs as Uint8Array;
-  const f = cpu.finalObs as Uint8Array;
-  return {
-    ...cpu,
-    obs: new Uint32Array(o.buffer, o.byteOffset, o.length / 4) as never,
-    finalObs: new Uint32Array(f.buffer, f.byteOffset, f.length / 4) as never,
-  };
 }
 
 /** Moves the paddle's centre towards the ball's centre (up: 2, down: 3). */
@@ -248,7 +233,7 @@ for (const seed of [0, 77, 123456]) {
       const rng = makeRng(seed, 9);
       const stats = await assertGpuMatchesCpu(
         gpu,
-        packed(cpu),
+        packedU8(cpu),
         env,
         seed,
         3000,
@@ -269,7 +254,7 @@ gpuTest("pong: GPU matches the CPU twin in short games (winPoints 2)", async (gp
   const rng = makeRng(8, 3);
   const stats = await assertGpuMatchesCpu(
     gpu,
-    packed(cpu),
+    packedU8(cpu),
     env,
     5,
     400,
@@ -297,7 +282,7 @@ gpuTest(
     const rng = makeRng(4, 2);
     const stats = await assertGpuMatchesCpu(
       gpu,
-      packed(cpu),
+      packedU8(cpu),
       env,
       42,
       200,

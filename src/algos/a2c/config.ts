@@ -37,6 +37,7 @@ export const A2C_PRESETS: Readonly<Record<string, Partial<A2cConfig>>> = {
     entropyCoef: 0,
   },
   pong: { numEnvs: 256, rolloutSteps: 5, totalSteps: 20_000_000, lr: 7e-4, net: "ff" },
+  breakout: { numEnvs: 256, rolloutSteps: 5, totalSteps: 20_000_000, lr: 7e-4, net: "ff" },
 };
 
 /**

@@ -71,6 +71,13 @@ export const ASYNC_PRESETS: Readonly<{
       clipRewards: true,
       logEvery: 50_000,
     },
+    breakout: {
+      workers: 16,
+      totalSteps: 20_000_000,
+      net: "ff",
+      clipRewards: true,
+      logEvery: 50_000,
+    },
   },
   q: {
     catch: {
@@ -123,6 +130,15 @@ export function pongCpuPreset(cores: number): Partial<A3cConfig> {
     clipRewards: true,
     logEvery: 20_000,
   };
+}
+
+/**
+ * Breakout on a machine without a GPU: {@link pongCpuPreset}'s settings (A3C, a worker a core,
+ * 42×42×4 frames, the FF net, rewards clipped, RMSProp ε 1e-5, lr 7e-4 annealed over 3M steps)
+ * on Breakout. The README's "Breakout" section has what it reached.
+ */
+export function breakoutCpuPreset(cores: number): Partial<A3cConfig> {
+  return { ...pongCpuPreset(cores), env: "breakout" };
 }
 
 /** True for the value-based methods (one-step Q, one-step Sarsa, n-step Q). */

@@ -25,6 +25,7 @@ export {
   type AsyncConfig,
   type AsyncOverrides,
   type AsyncQConfig,
+  breakoutCpuPreset,
   isQAlgo,
   MAX_GLOBAL_STEPS,
   pongCpuPreset,
