@@ -167,6 +167,9 @@ export function yieldToPage(): Promise<void> {
   });
 }
 
+/** Config fields the run folder sets, or test hooks: never in config.json (`rl` refuses them). */
+const RUN_FOLDER_FIELDS = ["checkpointPath", "faultWorker", "faultAtStep"];
+
 function runInfo(
   algo: string,
   config: A2cConfig | AsyncConfig,
@@ -176,7 +179,10 @@ function runInfo(
   return {
     algo,
     env: config.env,
-    config: { ...config } as Record<string, unknown>,
+    // The fields a run folder sets (and test hooks) stay out, as in the CLI's config.json.
+    config: Object.fromEntries(
+      Object.entries(config).filter(([k]) => !RUN_FOLDER_FIELDS.includes(k)),
+    ),
     package: { name: denoJson.name, version: denoJson.version },
     backend,
     commandLine: ["web"],

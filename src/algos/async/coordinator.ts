@@ -34,25 +34,15 @@ import { requestStop, type SharedState } from "./shared.ts";
 
 export type { AsyncLogRecord, WorkerFault };
 
-/** Callbacks and options of {@link trainAsync}. */
-export interface AsyncHooks {
+/** Callbacks and options of {@link trainAsync}: those of the loop (`run.ts`) and Deno's. */
+export interface AsyncHooks extends AsyncRunHooks {
   /**
    * Called (and awaited) once the shared memory is ready, before any worker starts, with the
    * global step T the run starts at (the checkpoint's T when resuming, else 0).
    */
   onStart?(startSteps: number): void | Promise<void>;
-  /** Called with each log record (awaited; the workers keep running meanwhile). */
-  onLog?(record: AsyncLogRecord): void | Promise<void>;
-  /** Called once per failed worker, as soon as the fault is seen. */
-  onFault?(fault: WorkerFault): void;
-  /** Polled every `pollMs`: return true to stop the run (a checkpoint is still written). */
-  shouldStop?(): boolean;
-  /** Stop once the mean return of the last 100 episodes reaches this (100 episodes needed). */
-  targetReturn?: number;
   /** Set the stop flag on Ctrl-C (SIGINT) while training; default true. */
   handleSigint?: boolean;
-  /** Milliseconds between reads of the shared counters; default 20. */
-  pollMs?: number;
   /**
    * Continue the run saved in this checkpoint (θ, g, θ⁻ and T), after checking that it fits
    * the config (see `readAsyncCheckpoint`); the budget counts from T = 0 as before.
