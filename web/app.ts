@@ -73,7 +73,7 @@ const page: PageState = {
 let session: TrainingSession | undefined;
 let view: GreedyView | undefined;
 let points: SessionLog[] = [];
-let viewTimer: number | undefined;
+let viewTimer: ReturnType<typeof setTimeout> | undefined;
 let generation = 0; // a Reset or a new Train makes older callbacks no-ops
 
 function showNotes(): void {
