@@ -11,6 +11,7 @@
  */
 
 import {
+  cpuProducts,
   type SessionLog,
   startA2cSession,
   startA3cSession,
@@ -39,6 +40,8 @@ export interface PageState {
   framesDrawn: number;
   /** The error message, when state is error. */
   error: string;
+  /** What runs the CPU backend's matrix products in this thread. */
+  cpuProducts: string;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -67,6 +70,7 @@ const page: PageState = {
   webgpu: "gpu" in navigator,
   framesDrawn: 0,
   error: "",
+  cpuProducts: cpuProducts(),
 };
 (globalThis as unknown as { rlPage: PageState }).rlPage = page;
 
@@ -82,7 +86,7 @@ function showNotes(): void {
     page.webgpu
       ? "WebGPU: available (A2C runs its static GPU plan in this tab)."
       : '<span class="warn">WebGPU is not available in this browser: A2C runs on the CPU ' +
-        "twins (TypeScript, in this thread).</span>",
+        `backend in this thread (matrix products: ${cpuProducts()}).</span>`,
   );
   lines.push(
     page.isolated
@@ -118,7 +122,7 @@ function showStatus(): void {
     ? `WebGPU (${session.adapter})`
     : session.backend === "workers"
     ? `Web Workers ×${(session.config as { workers: number }).workers}`
-    : "CPU twins";
+    : `CPU, ${cpuProducts()}`;
   statusLine.textContent = `${session.algo.toUpperCase()} · ${session.config.env} · ${where} · ` +
     (l
       ? `${Math.round(l.stepsPerSecond).toLocaleString("en")} steps/s · ` +

@@ -27,6 +27,7 @@ import { makeAsyncNet } from "../algos/async/learner.ts";
 import { initAsyncShared, runAsyncWorkers } from "../algos/async/run.ts";
 import { asyncCheckpointBytes } from "../algos/async/checkpoint.ts";
 import { requestStop } from "../algos/async/shared.ts";
+import { gemmBackend } from "../nn/gemm.ts";
 import type { NetSpec } from "../nn/model_spec.ts";
 import type { ParamLayout } from "../nn/params.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -152,6 +153,16 @@ function envChoice(name: string) {
   return choice;
 }
 
+/**
+ * What runs the CPU backend's matrix products here: the WebAssembly SIMD GEMM when one of its
+ * modules compiles in this engine (`wasm-relaxed-simd` or `wasm-simd`), else the TypeScript
+ * twin (`ts`).
+ */
+export function cpuProducts(): string {
+  const backend = gemmBackend();
+  return backend === "ts" ? "TypeScript twin" : `WebAssembly GEMM (${backend})`;
+}
+
 /** Gives the page a turn: a macrotask (rendering and input run between tasks). */
 export function yieldToPage(): Promise<void> {
   if (typeof MessageChannel === "undefined") {
@@ -233,7 +244,8 @@ export async function startA2cSession(options: A2cSessionOptions): Promise<Train
     reason = `WebGPU, adapter ${adapter}${gpu.isFallback ? " (a software fallback)" : ""}`;
     runner = await makeA2cGpu(config, gpu);
   } else {
-    reason = "the CPU twins, in this thread, yielding between iterations";
+    reason = `the CPU backend in this thread (matrix products: ${cpuProducts()}), yielding ` +
+      "between iterations";
     runner = makeA2cCpu(config);
   }
   const createdAt = new Date().toISOString();
