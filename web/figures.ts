@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "./chromium.ts";
 import { serveWeb } from "./serve.ts";
 import {
@@ -42,8 +42,18 @@ const CASES: readonly Case[] = [
 
 const perSecond = (l: SessionLog | null | undefined) => l ? l.steps / l.wallSeconds : NaN;
 
-async function inTab(page: Page, c: Case): Promise<number> {
-  await page.click("#reset");
+/** One run in a fresh tab (a page per run: nothing of an earlier run stays in it). */
+async function inTab(browser: Browser, url: string, c: Case): Promise<number> {
+  const page = await browser.newPage();
+  try {
+    return await runInTab(page, url, c);
+  } finally {
+    await page.close();
+  }
+}
+
+async function runInTab(page: Page, url: string, c: Case): Promise<number> {
+  await page.goto(url, { timeout: 60_000 });
   await page.selectOption("#env", c.env);
   await page.selectOption("#algo", c.algo);
   await page.fill("#workers", "2");
@@ -123,7 +133,7 @@ if (import.meta.main) {
   const loads: number[][] = [];
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
-      const a = await inTab(page, c);
+      const a = await inTab(browser, server.url, c);
       const b = await inDeno(c);
       tab.set(c.name, [...tab.get(c.name) ?? [], a]);
       deno.set(c.name, [...deno.get(c.name) ?? [], b]);
@@ -131,6 +141,7 @@ if (import.meta.main) {
       console.log(`round ${r + 1} ${c.name}: tab ${a.toFixed(0)}, Deno ${b.toFixed(0)} steps/s`);
     }
   }
+  await page.close();
   const { openGpu } = await import("../src/gpu/device.ts");
   adapters.deno = (await openGpu())?.description ?? "none";
   await browser.close();
