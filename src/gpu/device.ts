@@ -103,7 +103,11 @@ async function openGpuUncached(): Promise<Gpu | null> {
   });
   return {
     device,
-    description: info.description || info.device || info.vendor || "unknown adapter",
+    // Browsers may leave description empty (Chromium: vendor "google", architecture
+    // "swiftshader").
+    description: info.description ||
+      [info.vendor, info.architecture, info.device].filter(Boolean).join(" ") ||
+      "unknown adapter",
     isFallback: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
     hasTimestamps: features.includes("timestamp-query"),
     limits: device.limits,

@@ -297,6 +297,47 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 }
 
 /**
+ * Encodes the parameters `params` [layout.size] as the bytes of a safetensors checkpoint, one
+ * tensor per layout entry, plus `extra` tensors (e.g. the optimizer state as `optim.*`) and
+ * `metadata` (string values). Refuses when a parameter or an extra tensor is NaN or infinite
+ * (or an optimizer mean square negative); `where` names the destination in that message. No
+ * file IO: the browser page downloads these bytes, {@link saveCheckpoint} writes them.
+ */
+export function encodeCheckpoint(
+  layout: ParamLayout,
+  params: Float32Array,
+  metadata: Record<string, string> = {},
+  extra: readonly NamedTensor[] = [],
+  where = "the checkpoint",
+): Uint8Array {
+  for (const t of extra) {
+    if (layout.tensors.some((p) => p.name === t.name)) {
+      throw new RangeError(`checkpoint: extra tensor "${t.name}" has the name of a parameter`);
+    }
+  }
+  for (const t of layout.tensors) {
+    for (let i = 0; i < t.length; i++) {
+      const v = params[t.offset + i];
+      if (!Number.isFinite(v)) {
+        throw new Error(
+          `checkpoint: not written to ${where}: parameter ${t.name}[${i}] is ${v}; the ` +
+            "previous checkpoint is kept",
+        );
+      }
+    }
+  }
+  for (const t of extra) {
+    const bad = badTensorValue(t);
+    if (bad) {
+      throw new Error(
+        `checkpoint: not written to ${where}: ${bad}; the previous checkpoint is kept`,
+      );
+    }
+  }
+  return encodeSafetensors([...layoutTensors(layout, params), ...extra], metadata);
+}
+
+/**
  * Saves the parameters `params` [layout.size] as a safetensors checkpoint at `path`, one
  * tensor per layout entry, plus `extra` tensors (e.g. the optimizer state as `optim.*`) and
  * `metadata` (string values). Atomic (see {@link writeFileAtomic}). Refuses, writing nothing, when
@@ -310,32 +351,7 @@ export async function saveCheckpoint(
   metadata: Record<string, string> = {},
   extra: readonly NamedTensor[] = [],
 ): Promise<void> {
-  for (const t of extra) {
-    if (layout.tensors.some((p) => p.name === t.name)) {
-      throw new RangeError(`checkpoint: extra tensor "${t.name}" has the name of a parameter`);
-    }
-  }
-  for (const t of layout.tensors) {
-    for (let i = 0; i < t.length; i++) {
-      const v = params[t.offset + i];
-      if (!Number.isFinite(v)) {
-        throw new Error(
-          `checkpoint: not written to ${path}: parameter ${t.name}[${i}] is ${v}; the ` +
-            "previous checkpoint is kept",
-        );
-      }
-    }
-  }
-  for (const t of extra) {
-    const bad = badTensorValue(t);
-    if (bad) {
-      throw new Error(
-        `checkpoint: not written to ${path}: ${bad}; the previous checkpoint is kept`,
-      );
-    }
-  }
-  const bytes = encodeSafetensors([...layoutTensors(layout, params), ...extra], metadata);
-  await writeFileAtomic(path, bytes);
+  await writeFileAtomic(path, encodeCheckpoint(layout, params, metadata, extra, path));
 }
 
 /** Options of {@link loadCheckpoint}. */

@@ -11,7 +11,7 @@ import {
   optimizerStateTensors,
   restoreOptimizerState,
 } from "../../nn/optim.ts";
-import { loadCheckpoint, saveCheckpoint } from "../../nn/safetensors.ts";
+import { encodeCheckpoint, loadCheckpoint, writeFileAtomic } from "../../nn/safetensors.ts";
 import type { A2cRunner } from "./common.ts";
 import type { A2cConfig } from "./config.ts";
 
@@ -19,6 +19,35 @@ import type { A2cConfig } from "./config.ts";
 export const A2C_ITERATIONS_KEY = "a2c.iterations";
 /** Metadata key of the resolved config (JSON). */
 export const A2C_CONFIG_KEY = "a2c.config";
+
+/**
+ * The bytes of `runner`'s checkpoint (safetensors: parameters, optimizer state, iteration
+ * counter and `config`), as {@link saveA2cCheckpoint} writes them; `metadata` adds string
+ * entries, `where` names the destination in errors. No file IO (the browser page downloads
+ * them).
+ */
+export async function a2cCheckpointBytes(
+  runner: A2cRunner,
+  config: A2cConfig,
+  metadata: Record<string, string> = {},
+  where?: string,
+): Promise<Uint8Array> {
+  const params = await runner.getParams();
+  const state = await runner.getOptimizerState();
+  const saved = optimizerStateTensors(runner.optimizer, state, runner.layout);
+  return encodeCheckpoint(
+    runner.layout,
+    params,
+    {
+      ...metadata,
+      ...saved.metadata,
+      [A2C_ITERATIONS_KEY]: String(runner.iterations),
+      [A2C_CONFIG_KEY]: JSON.stringify(config),
+    },
+    saved.tensors,
+    where,
+  );
+}
 
 /**
  * Saves `runner`'s parameters, optimizer state, iteration counter and `config` to `path`
@@ -30,21 +59,7 @@ export async function saveA2cCheckpoint(
   config: A2cConfig,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const params = await runner.getParams();
-  const state = await runner.getOptimizerState();
-  const saved = optimizerStateTensors(runner.optimizer, state, runner.layout);
-  await saveCheckpoint(
-    path,
-    runner.layout,
-    params,
-    {
-      ...metadata,
-      ...saved.metadata,
-      [A2C_ITERATIONS_KEY]: String(runner.iterations),
-      [A2C_CONFIG_KEY]: JSON.stringify(config),
-    },
-    saved.tensors,
-  );
+  await writeFileAtomic(path, await a2cCheckpointBytes(runner, config, metadata, path));
 }
 
 /** What a loaded A2C checkpoint says about its run. */

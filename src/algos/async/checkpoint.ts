@@ -15,7 +15,12 @@ import {
   restoreOptimizerState,
 } from "../../nn/optim.ts";
 import type { NamedTensor, ParamLayout } from "../../nn/params.ts";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../../nn/safetensors.ts";
+import {
+  type Checkpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  writeFileAtomic,
+} from "../../nn/safetensors.ts";
 import type { AsyncConfig } from "./config.ts";
 import { asyncOptimizerConfig } from "./learner.ts";
 import { Control, globalSteps, type SharedState } from "./shared.ts";
@@ -31,16 +36,16 @@ export const TARGET_PREFIX = "target.";
 const MUST_MATCH = ["algo", "env", "net", "hidden"] as const;
 
 /**
- * Saves the shared θ, g and (Q family) θ⁻ to `path`, atomically, with the config and T in
- * the metadata. Refuses (and writes nothing, so the previous checkpoint stays) when θ holds a
- * non-finite value (see `saveCheckpoint`).
+ * The bytes of the checkpoint {@link saveAsyncCheckpoint} writes: a snapshot of the shared θ,
+ * g and (Q family) θ⁻, with the config and T in the metadata. No file IO (the browser page
+ * downloads them); `where` names the destination in errors.
  */
-export async function saveAsyncCheckpoint(
-  path: string,
+export function asyncCheckpointBytes(
   config: AsyncConfig,
   layout: ParamLayout,
   shared: SharedState,
-): Promise<void> {
+  where?: string,
+): Uint8Array {
   const params = shared.params.slice(); // a snapshot: workers keep writing θ meanwhile
   const optimizer = asyncOptimizerConfig(config);
   const T = globalSteps(shared);
@@ -57,13 +62,27 @@ export async function saveAsyncCheckpoint(
       });
     }
   }
-  await saveCheckpoint(
-    path,
+  return encodeCheckpoint(
     layout,
     params,
     { ...saved.metadata, [ASYNC_CONFIG_KEY]: JSON.stringify(config), [ASYNC_STEPS_KEY]: String(T) },
     extra,
+    where,
   );
+}
+
+/**
+ * Saves the shared θ, g and (Q family) θ⁻ to `path`, atomically, with the config and T in
+ * the metadata. Refuses (and writes nothing, so the previous checkpoint stays) when θ holds a
+ * non-finite value (see `saveCheckpoint`).
+ */
+export async function saveAsyncCheckpoint(
+  path: string,
+  config: AsyncConfig,
+  layout: ParamLayout,
+  shared: SharedState,
+): Promise<void> {
+  await writeFileAtomic(path, asyncCheckpointBytes(config, layout, shared, path));
 }
 
 /** A checkpoint of an asynchronous run, decoded and checked against a config. */

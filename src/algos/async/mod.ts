@@ -42,11 +42,19 @@ export {
   ASYNC_CONFIG_KEY,
   ASYNC_STEPS_KEY,
   type AsyncCheckpoint,
+  asyncCheckpointBytes,
   loadAsyncCheckpoint,
   readAsyncCheckpoint,
   saveAsyncCheckpoint,
   TARGET_PREFIX,
 } from "./checkpoint.ts";
+export {
+  type AsyncRunHooks,
+  type AsyncRunOptions,
+  type AsyncRunOutcome,
+  initAsyncShared,
+  runAsyncWorkers,
+} from "./run.ts";
 export {
   asyncOptimizerConfig,
   epsilonAt,
