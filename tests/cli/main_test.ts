@@ -243,6 +243,7 @@ Deno.test("train: a non-finite loss exits 1 and keeps the last good checkpoint",
             }
           };
         }
+        if (key === "iterateInPhases") return undefined; // the loop then calls `iterate`
         if (key === "report") {
           return async () => {
             const bad = iterations >= 12;
