@@ -156,15 +156,10 @@ export function makeCpuActivations(spec: NetSpec, batch: number, T = 1): CpuActi
  * Forward pass over `acts.batch` observations `obs` ([B, ...input], f32 or u8 pixels read as
  * value/255): fills every layer output, `acts.policy` and `acts.value`. A recurrent net needs
  * `rec` (see {@link Recurrence}) and writes its final state into `rec.hT`, `rec.cT`.
+ * Arguments: `(spec, params, obs, acts, rec?)`, as {@link netForwardLayers}.
  */
-export function netForward(
-  spec: NetSpec,
-  params: TensorViews,
-  obs: Float32Array | Uint8Array,
-  acts: CpuActivations,
-  rec?: Recurrence,
-): void {
-  for (const _ of netForwardLayers(spec, params, obs, acts, rec));
+export function netForward(...args: Parameters<typeof netForwardLayers>): void {
+  for (const _ of netForwardLayers(...args));
 }
 
 /**
@@ -268,18 +263,11 @@ function asFloats(x: Float32Array | Uint8Array): Float32Array {
  * for a recurrent net: truncated BPTT over its T steps, no gradient into h0, c0): given the
  * gradients of the loss with respect to the policy outputs `dPolicy` [B, A] and values
  * `dValue` [B], writes the gradient of every parameter into `grads` (overwriting it).
+ * Arguments: `(spec, params, grads, obs, acts, dPolicy, dValue, rec?)`, as
+ * {@link netBackwardLayers}.
  */
-export function netBackward(
-  spec: NetSpec,
-  params: TensorViews,
-  grads: TensorViews,
-  obs: Float32Array | Uint8Array,
-  acts: CpuActivations,
-  dPolicy: Float32Array,
-  dValue: Float32Array,
-  rec?: Recurrence,
-): void {
-  for (const _ of netBackwardLayers(spec, params, grads, obs, acts, dPolicy, dValue, rec));
+export function netBackward(...args: Parameters<typeof netBackwardLayers>): void {
+  for (const _ of netBackwardLayers(...args));
 }
 
 /** {@link netBackward} one layer at a time: yields after the heads and after each body layer. */
