@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { breakoutCpuPreset, trainAsync } from "../../src/algos/async/mod.ts";
+
+// Breakout learned from pixels, in a budget CI can afford: the CPU preset (A3C, 2 workers,
+// 42×42×4 frames, the FF net, rewards clipped) must raise the mean return of the last 100
+// games to 2, where a random policy scores 0.73 ± 0.90 a game (README, "Environments"). A run
+// on 2026-12-02 (seed 1) stayed near 0.8 up to 260k global steps, then passed 2 at about 300k
+// and 10 at 340k. Fails when the learner, the net's view of the frames or Breakout breaks.
+const BUDGET = 600_000;
+const TARGET = 2;
+
+Deno.test(`a3c learns Breakout from pixels: mean return of 100 games ≥ ${TARGET} within ${BUDGET} steps`, async () => {
+  const result = await trainAsync(
+    { ...breakoutCpuPreset(2), totalSteps: BUDGET, seed: 1 },
+    { handleSigint: false, targetReturn: TARGET },
+  );
+  assert.equal(
+    result.stopReason,
+    "target",
+    `stopped by ${result.stopReason} at ${result.last.globalSteps} steps with a mean return ` +
+      `of ${result.last.returnMean100}`,
+  );
+});
