@@ -11,7 +11,8 @@ const TARGET = 2;
 
 Deno.test(`a3c learns Breakout from pixels: mean return of 100 games ≥ ${TARGET} within ${BUDGET} steps`, async () => {
   const result = await trainAsync(
-    { ...breakoutCpuPreset(2), totalSteps: BUDGET, seed: 1 },
+    // lr held at the preset's 7e-4, as in the run above (the preset anneals over its budget).
+    { ...breakoutCpuPreset(2), totalSteps: BUDGET, annealLr: false, seed: 1 },
     { handleSigint: false, targetReturn: TARGET },
   );
   assert.equal(
