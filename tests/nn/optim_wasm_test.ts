@@ -8,11 +8,7 @@ import {
   type OptimizerState,
   optimizerStep,
 } from "../../src/nn/optim.ts";
-import {
-  OPTIM_CHUNK,
-  OPTIM_MIN_SIZE,
-  registerOptimizerMemory,
-} from "../../src/nn/optim_wasm.ts";
+import { OPTIM_CHUNK, OPTIM_MIN_SIZE, registerOptimizerMemory } from "../../src/nn/optim_wasm.ts";
 import { assertClose, randomArray } from "../util.ts";
 
 // Odd lengths: none a multiple of 4 or 8 (the loops' widths) or of the scratch chunk; the
@@ -64,12 +60,14 @@ function run(
   return { params, first: state.first, second: state.second, norms };
 }
 
-// f32 arithmetic against the twin's f64 (each rounded to f32 when stored): a stored value
-// within a couple of f32 ulps, so |Δθ| ≤ 2e-7 + 1e-6·|θ| (|θ| < 2); the statistics within
-// 1e-6 relative. The norms are f64 sums of the same exact squares in another order: 1e-12.
+// f32 arithmetic against the twin's f64 (each rounded to f32 when stored): θ within a couple
+// of f32 ulps, |Δθ| ≤ 2e-7 + 1e-6·|θ| (|θ| < 2). The statistics within 1e-6 relative, but
+// Adam's m = β1·m + (1−β1)·d cancels, so its error is relative to its terms (|d| < 0.3·3 after
+// clipping, the terms under 1e-1: a few roundings of 6e-9), hence atol 2e-8. The norms are
+// f64 sums of the same exact squares in another order: 1e-12.
 const TOL = {
   params: { atol: 2e-7, rtol: 1e-6 },
-  state: { atol: 1e-12, rtol: 1e-6 },
+  state: { atol: 2e-8, rtol: 1e-6 },
 };
 
 function compare(

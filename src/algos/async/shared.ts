@@ -150,7 +150,9 @@ function optimizerArrays(size: number, workers: number) {
     } catch { /* no threads in this engine: SharedArrayBuffers below */ }
   }
   const f32 = (at: number, n: number) =>
-    memory ? new Float32Array(memory.buffer, 4 * at, n) : new Float32Array(new SharedArrayBuffer(n * 4));
+    memory
+      ? new Float32Array(memory.buffer, 4 * at, n)
+      : new Float32Array(new SharedArrayBuffer(n * 4));
   return {
     memory,
     params: f32(0, size),
