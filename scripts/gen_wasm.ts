@@ -494,7 +494,8 @@ export async function assemble(wat: string, name: string): Promise<Uint8Array> {
   const features = { simd: true, relaxed_simd: true, threads: true };
   const mod = wabt.parseWat(name, wat, features);
   try {
-    mod.validate(features);
+    // validate takes the features too (the typings omit it); without them a shared memory fails.
+    (mod as unknown as { validate(f: typeof features): void }).validate(features);
     return new Uint8Array(mod.toBinary({}).buffer);
   } finally {
     mod.destroy();
