@@ -5,7 +5,8 @@
  * - `params` [size]: the shared parameters θ (the flat layout of `params.ts`), updated by
  *   every worker without locks (Hogwild);
  * - `rmsG` [size]: the shared RMSProp statistics g (the paper's "shared RMSProp");
- * - `grads` [W × size]: each worker's gradient, written only by its worker;
+ * - `grads` [W rows of size, rounded up to 4 floats]: each worker's gradient, written only by
+ *   its worker (`workerGrads`);
  * - `target` [size] (Q family; empty for A3C): the target network θ⁻;
  * - `control` (Int32, read and written with Atomics): the global step counter T, the stop
  *   flag, the count of shared updates, the count of target refreshes;
@@ -87,7 +88,7 @@ export interface SharedState {
   readonly params: Float32Array;
   /** Shared RMSProp statistics g, [size]. */
   readonly rmsG: Float32Array;
-  /** Each worker's gradient, [W, size]: worker k's is row k. */
+  /** Each worker's gradient: W rows of size rounded up to 4 floats ({@link workerGrads}). */
   readonly grads: Float32Array;
   /** The memory `params`, `rmsG` and `grads` are views of, or null (plain SharedArrayBuffers). */
   readonly memory: WebAssembly.Memory | null;
