@@ -3,7 +3,9 @@
  * (`src/nn/gemm.ts`), written here as WAT text by a small generator (the register tile is a
  * parameter), assembled with the npm package `wabt` and embedded as base64, twice: with
  * `f32x4.relaxed_madd` (fused multiply-add where the CPU has it) and with plain
- * `f32x4.mul` + `f32x4.add` for engines whose validator refuses relaxed SIMD.
+ * `f32x4.mul` + `f32x4.add` for engines whose validator refuses relaxed SIMD. The same file
+ * embeds the optimizer's module ({@link optimWat}, `src/nn/optim_wasm.ts`), in the same two
+ * flavours, each for a private and for a shared (imported) memory.
  *
  * Why WAT from a generator rather than C or AssemblyScript: the kernel is three short loops
  * whose speed comes from the register tile (MR × 4·NV accumulators held in v128 locals, the
@@ -338,12 +340,162 @@ function patchWat(kind: "u8" | "f32" | "col2im"): string {
 `;
 }
 
-/** Assembles WAT text to a WebAssembly binary with wabt (SIMD and relaxed SIMD enabled). */
+/**
+ * The WAT of the optimizer module (`src/nn/optim_wasm.ts`; twin: `optimizerStep` in
+ * `src/nn/optim.ts`): `sqnorm` (Σ x² in f64), `rmsprop` and `adam` over n floats at byte
+ * addresses of an imported memory, f32x4 four elements a turn, the last n mod 4 one by one.
+ * `shared` imports a shared memory (A3C's θ, g and gradients, updated in place by every
+ * worker); otherwise a private one (the scratch the caller copies chunks through). `relaxed`
+ * uses `relaxed_madd` where a product is added.
+ */
+export function optimWat(relaxed: boolean, shared: boolean): string {
+  // One element-wise body, written once, emitted as f32x4 (v) and as scalar f32 (s).
+  const ops = (t: "v" | "s") => {
+    const T = t === "v" ? "f32x4" : "f32";
+    const load = (a: string) =>
+      `(${t === "v" ? "v128" : "f32"}.load (i32.add (local.get ${a}) (local.get $i)))`;
+    const store = (a: string, x: string) =>
+      `(${t === "v" ? "v128" : "f32"}.store (i32.add (local.get ${a}) (local.get $i)) ${x})`;
+    const k = (name: string) => `(local.get $${t}${name})`; // a splat (v) or the param (s)
+    const op = (o: string, ...xs: string[]) => `(${T}.${o} ${xs.join(" ")})`;
+    const madd = (a: string, b: string, c: string) =>
+      relaxed && t === "v" ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : op("add", op("mul", a, b), c);
+    const get = (x: string) => `(local.get $${t}${x})`;
+    const set = (x: string, e: string) => `(local.set $${t}${x} ${e})`;
+    return { load, store, k, op, madd, get, set };
+  };
+  // g ← αg + (1−α)d²; θ ← θ − η·d/√(g + ε), d = scale·Δθ.
+  const rmsBody = (t: "v" | "s") => {
+    const { load, store, k, op, madd, get, set } = ops(t);
+    return [
+      set("d", op("mul", load("$grad"), k("scale"))),
+      set("m", madd(k("alpha"), load("$ms"), op("mul", k("oma"), op("mul", get("d"), get("d"))))),
+      store("$ms", get("m")),
+      store(
+        "$p",
+        op(
+          "sub",
+          load("$p"),
+          op("div", op("mul", k("lr"), get("d")), op("sqrt", op("add", get("m"), k("eps")))),
+        ),
+      ),
+    ];
+  };
+  // m ← β1m + (1−β1)d; v ← β2v + (1−β2)d²; θ ← θ − η·(m/c1)/(√(v/c2) + ε).
+  const adamBody = (t: "v" | "s") => {
+    const { load, store, k, op, madd, get, set } = ops(t);
+    return [
+      set("d", op("mul", load("$grad"), k("scale"))),
+      set("m", madd(k("b1"), load("$m1"), op("mul", k("omb1"), get("d")))),
+      set("v", madd(k("b2"), load("$m2"), op("mul", k("omb2"), op("mul", get("d"), get("d"))))),
+      store("$m1", get("m")),
+      store("$m2", get("v")),
+      store(
+        "$p",
+        op(
+          "sub",
+          load("$p"),
+          op(
+            "div",
+            op("mul", k("lr"), op("div", get("m"), k("c1"))),
+            op("add", op("sqrt", op("div", get("v"), k("c2"))), k("eps")),
+          ),
+        ),
+      ),
+    ];
+  };
+  // Loops over byte offset $i: four floats a turn to n4 = 16·⌊n/4⌋, then one a turn to 4n.
+  const loops = (body: (t: "v" | "s") => string[]) =>
+    `(local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (block $d4 (loop $l4
+      (br_if $d4 (i32.ge_u (local.get $i) (local.get $n4)))
+      ${body("v").join("\n      ")}
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l4)))
+    (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $i) (local.get $n4)))
+      ${body("s").join("\n      ")}
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l1)))`;
+  const scalars = (names: string[]) => names.map((x) => `(param $s${x} f32)`).join(" ");
+  const splats = (names: string[]) =>
+    names.map((x) => `(local.set $v${x} (f32x4.splat (local.get $s${x})))`).join("\n    ");
+  const vlocals = (names: string[]) => names.map((x) => `(local $v${x} v128)`).join(" ");
+  const rmsK = ["scale", "lr", "alpha", "oma", "eps"];
+  const adamK = ["scale", "lr", "b1", "omb1", "b2", "omb2", "c1", "c2", "eps"];
+  const fma64 = (a: string, b: string, c: string) =>
+    relaxed ? `(f64x2.relaxed_madd ${a} ${b} ${c})` : `(f64x2.add (f64x2.mul ${a} ${b}) ${c})`;
+  // Σ x², eight floats a turn into four f64x2 sums (f32 squares are exact in f64, as in the twin).
+  const sq = (acc: string, lanes: string) =>
+    `(local.set ${acc} ${
+      fma64(
+        `(local.tee $w (f64x2.promote_low_f32x4 ${lanes}))`,
+        "(local.get $w)",
+        `(local.get ${acc})`,
+      )
+    })`;
+  const hi = (x: string) => `(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 ${x} ${x})`;
+  return `;; Generated by scripts/gen_wasm.ts: optimizer steps, f32x4${
+    relaxed ? ", relaxed SIMD" : ""
+  }, ${shared ? "shared" : "private"} memory.
+(module
+  (import "env" "memory" (memory 1${shared ? " 65536 shared" : ""}))
+
+  ;; Σ x[i]² over n floats at x, accumulated in f64.
+  (func (export "sqnorm") (param $x i32) (param $n i32) (result f64)
+    (local $end i32) (local $v v128) (local $w v128) (local $a0 v128) (local $a1 v128)
+    (local $a2 v128) (local $a3 v128) (local $s f64) (local $f f64)
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $d8 (loop $l8
+      (br_if $d8 (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      ${sq("$a0", "(local.get $v)")}
+      ${sq("$a1", hi("(local.get $v)"))}
+      (local.set $v (v128.load offset=16 (local.get $x)))
+      ${sq("$a2", "(local.get $v)")}
+      ${sq("$a3", hi("(local.get $v)"))}
+      (local.set $x (i32.add (local.get $x) (i32.const 32)))
+      (br $l8)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const 7)) (i32.const 2))))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $f (f64.promote_f32 (f32.load (local.get $x))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $f) (local.get $f))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $l1)))
+    (local.set $a0 (f64x2.add (f64x2.add (local.get $a0) (local.get $a1)) (f64x2.add (local.get $a2) (local.get $a3))))
+    (f64.add (local.get $s) (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0)))))
+
+  ;; RMSProp (the A3C paper's form) over n floats: θ at p, g at ms, Δθ at grad.
+  (func (export "rmsprop") (param $p i32) (param $ms i32) (param $grad i32) (param $n i32)
+    ${scalars(rmsK)}
+    (local $i i32) (local $n4 i32) (local $vd v128) (local $vm v128) (local $sd f32) (local $sm f32)
+    ${vlocals(rmsK)}
+    ${splats(rmsK)}
+    ${loops(rmsBody)})
+
+  ;; Adam over n floats: θ at p, m at m1, v at m2, Δθ at grad; c1, c2 the bias corrections.
+  (func (export "adam") (param $p i32) (param $m1 i32) (param $m2 i32) (param $grad i32) (param $n i32)
+    ${scalars(adamK)}
+    (local $i i32) (local $n4 i32) (local $vd v128) (local $vm v128) (local $vv v128)
+    (local $sd f32) (local $sm f32) (local $sv f32)
+    ${vlocals(adamK)}
+    ${splats(adamK)}
+    ${loops(adamBody)})
+)
+`;
+}
+
+/** Assembles WAT text to a WebAssembly binary with wabt (SIMD, relaxed SIMD, threads enabled). */
 export async function assemble(wat: string, name: string): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat(name, wat, { simd: true, relaxed_simd: true });
+  const features = { simd: true, relaxed_simd: true, threads: true };
+  const mod = wabt.parseWat(name, wat, features);
   try {
-    mod.validate();
+    // validate takes the features too (the typings omit it); without them a shared memory fails.
+    (mod as unknown as { validate(f: typeof features): void }).validate(features);
     return new Uint8Array(mod.toBinary({}).buffer);
   } finally {
     mod.destroy();
@@ -372,6 +524,22 @@ export const GEMM_RESERVED_BYTES = ${4 * MR * NR};
 export const GEMM_WASM_RELAXED = "${base64(relaxed)}";
 /** The GEMM module using plain SIMD (\`f32x4.mul\` + \`f32x4.add\`), base64. */
 export const GEMM_WASM_SIMD = "${base64(plain)}";
+/** The optimizer module (private memory) using relaxed SIMD, base64. */
+export const OPTIM_WASM_RELAXED = "${
+    base64(await assemble(optimWat(true, false), "optim_relaxed.wat"))
+  }";
+/** The optimizer module (private memory) using plain SIMD, base64. */
+export const OPTIM_WASM_SIMD = "${
+    base64(await assemble(optimWat(false, false), "optim_simd.wat"))
+  }";
+/** The optimizer module (shared memory) using relaxed SIMD, base64. */
+export const OPTIM_WASM_SHARED_RELAXED = "${
+    base64(await assemble(optimWat(true, true), "optim_shared_relaxed.wat"))
+  }";
+/** The optimizer module (shared memory) using plain SIMD, base64. */
+export const OPTIM_WASM_SHARED_SIMD = "${
+    base64(await assemble(optimWat(false, true), "optim_shared_simd.wat"))
+  }";
 `;
 }
 

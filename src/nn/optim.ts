@@ -14,11 +14,16 @@
  * it reads each element once, computes, and writes it back, and keeps nothing between calls
  * but `state.step`.
  *
+ * {@link gradientNorm} and {@link optimizerStep} run the WebAssembly SIMD fast path of
+ * `optim_wasm.ts` where it applies (float32 arrays, as many as `OPTIM_MIN_SIZE`) and these
+ * loops otherwise.
+ *
  * @module
  */
 
 import type { NamedTensor, ParamLayout } from "./params.ts";
 import type { Floats } from "./types.ts";
+import { sqNormFast, updateFast } from "./optim_wasm.ts";
 
 /** Settings of an optimizer; every field is checked by {@link checkOptimizerConfig}. */
 export interface OptimizerConfig {
@@ -177,8 +182,14 @@ export function learningRateAt(config: OptimizerConfig, step: number): number {
   return total > 0 ? config.lr * Math.max(0, 1 - step / total) : config.lr;
 }
 
-/** √Σ grad² (accumulated in float64, in four interleaved partial sums: twice as fast). */
+/** √Σ grad², accumulated in float64 (on the fast path where it applies, else {@link gradientNormTwin}). */
 export function gradientNorm(grads: Floats): number {
+  const fast = sqNormFast(grads);
+  return fast === null ? gradientNormTwin(grads) : Math.sqrt(fast);
+}
+
+/** √Σ grad² (accumulated in float64, in four interleaved partial sums: twice as fast). */
+export function gradientNormTwin(grads: Floats): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   const n4 = grads.length - (grads.length % 4);
   let i = 0;
@@ -225,12 +236,15 @@ export interface OptimizerStepStats {
  * One optimizer step over the flat vectors (the WGSL plan in one call): clips the global gradient
  * norm, anneals η, updates `params` [size] in place from `grads` [size], updates `state` and
  * advances `state.step`. Returns the norm before clipping, η, the clip factor and the step.
+ * `gradNorm`: {@link gradientNorm}(grads), when the caller has it already (A3C checks it
+ * before touching the shared θ), so that it is computed once.
  */
 export function optimizerStep(
   config: OptimizerConfig,
   state: OptimizerState,
   params: Floats,
   grads: Floats,
+  gradNorm: number = gradientNorm(grads),
 ): OptimizerStepStats {
   const c = resolveOptimizerConfig(config);
   const n = params.length;
@@ -243,12 +257,16 @@ export function optimizerStep(
         (c.kind === "adam" ? `/${state.second.length}` : "") + " floats must match",
     );
   }
-  // norm_partial + norm_final
-  const gradNorm = gradientNorm(grads);
+  // norm_partial + norm_final: gradNorm
   const step = state.step;
   const lr = learningRateAt(c, step);
   const scale = clipScale(gradNorm, c.maxGradNorm);
-  if (c.kind === "rmsprop") {
+  // adam's c1, c2: stats[4], stats[5] of the WGSL
+  const c1 = c.kind === "adam" ? oneMinusPow(c.beta1, step + 1) : 1;
+  const c2 = c.kind === "adam" ? oneMinusPow(c.beta2, step + 1) : 1;
+  if (updateFast(c, params, grads, state.first, state.second, lr, scale, c1, c2)) {
+    // done on the fast path
+  } else if (c.kind === "rmsprop") {
     // rmsprop
     const g = state.first;
     const { alpha, eps } = c; // locals: the loop reads no property (about 20 % faster)
@@ -259,9 +277,7 @@ export function optimizerStep(
       params[i] -= lr * d / Math.sqrt(gi + eps);
     }
   } else {
-    // adam (c1, c2: stats[4], stats[5] of the WGSL)
-    const c1 = oneMinusPow(c.beta1, step + 1);
-    const c2 = oneMinusPow(c.beta2, step + 1);
+    // adam
     const first = state.first;
     const second = state.second;
     for (let i = 0; i < n; i++) {

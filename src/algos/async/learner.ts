@@ -35,6 +35,7 @@ import {
   type OptimizerState,
   optimizerStep,
 } from "../../nn/optim.ts";
+import { registerOptimizerMemory } from "../../nn/optim_wasm.ts";
 import { epsilonGreedy, qLoss } from "../../nn/q_head.ts";
 import { sampleCategorical } from "../../nn/sample.ts";
 import { makeRng } from "../../util/rng.ts";
@@ -51,6 +52,7 @@ import {
   type SharedState,
   stopRequested,
   WORKER_STAT_WORDS,
+  workerGrads,
   WorkerStat,
 } from "./shared.ts";
 
@@ -339,7 +341,8 @@ function sharedUpdate(
     const value = loss.stats[LossStat.loss];
     const badRows = loss.stats[LossStat.badRows];
     opt.step = Atomics.load(shared.control, Control.globalSteps);
-    // Checked before the update touches θ, so a bad gradient never reaches shared memory.
+    // Checked before the update touches θ, so a bad gradient never reaches shared memory;
+    // computed once, the step takes it.
     const norm = gradientNorm(loss.grads);
     if (!Number.isFinite(norm) || badRows > 0 || !Number.isFinite(value)) {
       throw new Error(
@@ -347,7 +350,7 @@ function sharedUpdate(
           `step ${opt.step}; the shared parameters were not updated; try a lower lr`,
       );
     }
-    const s = optimizerStep(optimizer, opt, shared.params, loss.grads);
+    const s = optimizerStep(optimizer, opt, shared.params, loss.grads, norm);
     Atomics.add(shared.control, Control.updates, 1);
     counters.recordUpdate(loss.stats, rows, s.gradNorm, s.lr, extra);
   };
@@ -388,8 +391,10 @@ function makeContext(
   const size = net.layout.size;
   const targetEvery = config.algo === "a3c" ? 0 : config.targetUpdateEvery;
   const counters = new Counters(shared, id);
+  // θ, g and this gradient in one WebAssembly memory: the optimizer updates them in place.
+  if (shared.memory) registerOptimizerMemory(shared.memory);
   const loss: LossBuffers = {
-    grads: new Float32Array(size),
+    grads: workerGrads(shared, id),
     dPolicy: new Float32Array(config.tMax * A),
     dValue: new Float32Array(config.tMax),
     stats: new Float32Array(LOSS_STATS),

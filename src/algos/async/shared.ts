@@ -5,6 +5,8 @@
  * - `params` [size]: the shared parameters θ (the flat layout of `params.ts`), updated by
  *   every worker without locks (Hogwild);
  * - `rmsG` [size]: the shared RMSProp statistics g (the paper's "shared RMSProp");
+ * - `grads` [W rows of size, rounded up to 4 floats]: each worker's gradient, written only by
+ *   its worker (`workerGrads`);
  * - `target` [size] (Q family; empty for A3C): the target network θ⁻;
  * - `control` (Int32, read and written with Atomics): the global step counter T, the stop
  *   flag, the count of shared updates, the count of target refreshes;
@@ -12,6 +14,11 @@
  *   its worker (see {@link WorkerStat});
  * - `returnRing` [W × RETURN_RING] (Float32) and `returnCount` [W] (Int32, Atomics): each
  *   worker's most recent episode returns, written before the count is advanced.
+ *
+ * `params`, `rmsG` and `grads` live in one shared `WebAssembly.Memory` (`memory`) where the
+ * engine has one, so that the optimizer's WebAssembly step updates θ and g in place, reading
+ * the gradient from the same memory (see `nn/optim_wasm.ts`: copying them in and out would
+ * cost as much as the update and lose other workers' updates meanwhile).
  *
  * @module
  */
@@ -81,6 +88,10 @@ export interface SharedState {
   readonly params: Float32Array;
   /** Shared RMSProp statistics g, [size]. */
   readonly rmsG: Float32Array;
+  /** Each worker's gradient: W rows of size rounded up to 4 floats ({@link workerGrads}). */
+  readonly grads: Float32Array;
+  /** The memory `params`, `rmsG` and `grads` are views of, or null (plain SharedArrayBuffers). */
+  readonly memory: WebAssembly.Memory | null;
   /** Target parameters θ⁻, [size] for the Q family, [0] for A3C. */
   readonly target: Float32Array;
   /** Counters and flags, [CONTROL_WORDS], indexed by {@link Control}; use Atomics. */
@@ -108,10 +119,13 @@ export function makeSharedState(
     throw new RangeError(`shared state: workers must be a positive integer, got ${workers}`);
   }
   const f32 = (n: number) => new Float32Array(new SharedArrayBuffer(n * 4));
+  const { memory, params, rmsG, grads } = optimizerArrays(layout.size, workers);
   return {
     workers,
-    params: f32(layout.size),
-    rmsG: f32(layout.size),
+    params,
+    rmsG,
+    grads,
+    memory,
     target: f32(withTarget ? layout.size : 0),
     control: new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4)),
     workerStats: new Float64Array(new SharedArrayBuffer(workers * WORKER_STAT_WORDS * 8)),
@@ -119,6 +133,39 @@ export function makeSharedState(
     lengthRing: new Int32Array(new SharedArrayBuffer(workers * RETURN_RING * 4)),
     returnCount: new Int32Array(new SharedArrayBuffer(workers * 4)),
   };
+}
+
+/**
+ * θ, g and the W gradients in one shared WebAssembly memory of exactly their size (16-byte
+ * aligned; it never grows, so the views stay valid), or in SharedArrayBuffers where the engine
+ * has no shared WebAssembly memory or the arrays pass i32 addressing.
+ */
+function optimizerArrays(size: number, workers: number) {
+  const stride = Math.ceil(size / 4) * 4; // floats: each array starts 16-byte aligned
+  const bytes = 4 * stride * (2 + workers);
+  let memory: WebAssembly.Memory | null = null;
+  if (bytes <= 2 ** 31 && typeof WebAssembly === "object") {
+    const pages = Math.max(1, Math.ceil(bytes / 65536));
+    try {
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    } catch { /* no threads in this engine: SharedArrayBuffers below */ }
+  }
+  const f32 = (at: number, n: number) =>
+    memory
+      ? new Float32Array(memory.buffer, 4 * at, n)
+      : new Float32Array(new SharedArrayBuffer(n * 4));
+  return {
+    memory,
+    params: f32(0, size),
+    rmsG: f32(stride, size),
+    grads: f32(2 * stride, workers * stride),
+  };
+}
+
+/** Worker `id`'s gradient buffer: row `id` of `shared.grads`, [size]. */
+export function workerGrads(shared: SharedState, id: number): Float32Array {
+  const stride = shared.grads.length / shared.workers;
+  return shared.grads.subarray(id * stride, id * stride + shared.params.length);
 }
 
 /** Checks that `shared` fits `layout` and worker `id` (e.g. after a `postMessage`). */
