@@ -84,7 +84,9 @@ const BK: u32 = 8u;
 
 // tileA[kk·MT + m/4][m%4] = A[m0 + m, k0 + kk]; tileB[kk·NT + n/4][n%4] = B[k0 + kk, n0 + n].
 var<workgroup> tileA: array<vec4<f32>, 128>; // BK × BM/4, BM ≤ 64
-var<workgroup> tileB: array<vec4<f32>, 2u * WG>; // BK × BN/4, BN ≤ WG (MT ≥ 4)
+// BK × BN/4 with BN ≤ WG (MT ≥ 4): 2·WG for WG = 256. A constant: an array sized by an
+// override expression hung llvmpipe (matmul's tiled16).
+var<workgroup> tileB: array<vec4<f32>, 512>;
 
 var<private> acc0: vec4<f32>;
 var<private> acc1: vec4<f32>;

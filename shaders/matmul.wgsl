@@ -65,8 +65,10 @@ fn storeC(row: u32, col: u32, sum: f32) {
 
 // The tile edge, a pipeline constant (the recorder's SMALL_TILE, which also sizes its grid).
 override SMALL_TILE: u32;
-var<workgroup> tileA: array<f32, SMALL_TILE * SMALL_TILE>; // [row][kk], row-major
-var<workgroup> tileB: array<f32, SMALL_TILE * SMALL_TILE>; // [kk][col]
+// SMALL_TILE² ≤ 256 (the threads of a workgroup). Sized by a constant: an override-sized
+// array here hung llvmpipe.
+var<workgroup> tileA: array<f32, 256>; // [row][kk], row-major
+var<workgroup> tileB: array<f32, 256>; // [kk][col]
 
 // Grid: (ceil(n/SMALL_TILE), ceil(m/SMALL_TILE)).
 @compute @workgroup_size(SMALL_TILE, SMALL_TILE)
