@@ -3,6 +3,8 @@
 // Backward uses the forward output y (all four derivatives are functions of y):
 //   ReLU: y > 0 ? 1 : 0      ELU: y > 0 ? 1 : y + 1      tanh: 1 - y^2      identity: 1
 
+#include "grid.wgsl"
+
 override ACT: u32 = 0u;
 
 struct Params { n: u32 }
@@ -30,17 +32,16 @@ fn act_grad_from_y(y: f32) -> f32 {
   }
 }
 
-// 1-D grid over n elements; the y dimension extends past 65535 workgroups.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   dst[i] = act(src[i]);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   dst[i] = dy[i] * act_grad_from_y(src[i]);
 }

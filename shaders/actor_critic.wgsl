@@ -17,14 +17,11 @@
 //   3 total loss   scale·Σ_b loss_b  = [0] + value_coef·[1] − entropy_coef·[2]
 //   4 bad rows     rows whose loss_b is NaN or ±inf, or whose action is outside [0, A)
 //                  (such an action is clamped into range for the gradient); not scaled
-// `loss` writes one partial per workgroup (a tree sum over its 64 rows) into
+// `loss` writes one partial per workgroup (a tree sum over its WG rows) into
 // partials [num_groups, LOSS_STATS]; `reduce_stats` (one workgroup) sums the partials into
 // stats. No atomics, no readback: the host reads stats back whenever it likes.
 
-const WG: u32 = 64u;
-
 #include "loss_terms.wgsl"
-const LOSS_STATS: u32 = 5u;
 
 struct Params {
   B: u32,
@@ -81,22 +78,16 @@ fn row_entropy(base: u32, ms: vec2<f32>) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn loss(
-  @builtin(global_invocation_id) gid: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-) {
-  let b = row_index(gid, nwg);
+fn loss(ids: RowIds) {
+  let b = flat_index(ids.gid, ids.nwg);
   var terms = vec4<f32>(0.0);
   var bad = 0.0;
   if (b < p.B) {
     let base = b * p.A;
     let ms = row_max_logsum(base);
     let h = row_entropy(base, ms);
-    let a_raw = actions[b];
-    let valid = a_raw >= 0 && a_raw < i32(p.A);
-    let a = u32(clamp(a_raw, 0, i32(p.A) - 1));
+    let valid = action_ok(actions[b], p.A);
+    let a = clamp_action(actions[b], p.A);
     let logp_a = (logits[base + a] - ms.x) - ms.y;
     let adv = advantages[b];
     let diff = returns[b] - values[b];
@@ -113,17 +104,17 @@ fn loss(
     terms = p.scale * vec4<f32>(policy, value, h, total);
     bad = select(0.0, 1.0, !valid || !is_finite(total));
   }
-  write_partial(lid, wid, nwg, terms, bad);
+  write_partial(ids, terms, bad);
 }
 
 // log π(a) and H(π) per row, for evaluation and logging.
 @compute @workgroup_size(WG)
 fn evaluate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = row_index(gid, nwg);
+  let b = flat_index(gid, nwg);
   if (b >= p.B) { return; }
   let base = b * p.A;
   let ms = row_max_logsum(base);
-  let a = u32(clamp(actions[b], 0, i32(p.A) - 1));
+  let a = clamp_action(actions[b], p.A);
   ev_log_prob[b] = (logits[base + a] - ms.x) - ms.y;
   ev_entropy[b] = row_entropy(base, ms);
 }
@@ -140,12 +131,6 @@ fn reduce_stats(@builtin(local_invocation_index) lid: u32) {
   }
   workgroup_sum(lid, terms, bad);
   if (lid == 0u) {
-    let o = p.stats_offset;
-    let t = wg_terms[0];
-    rs_stats[o] = t.x;
-    rs_stats[o + 1u] = t.y;
-    rs_stats[o + 2u] = t.z;
-    rs_stats[o + 3u] = t.w;
-    rs_stats[o + 4u] = wg_bad[0];
+    for (var k = 0u; k < LOSS_STATS; k++) { rs_stats[p.stats_offset + k] = summed_stat(k); }
   }
 }

@@ -9,7 +9,7 @@
 // x is bound as array<u32> either way: float inputs are read with bitcast<f32>.
 //
 // Every entry point is one GEMM C[m, n] = Σ_k A[m, k]·B[k, n] with tiles of BM = 4·MT rows
-// and BN = 4·NT columns (MT·NT = 256 threads), BK = 8 k per step, in workgroup memory.
+// and BN = 4·NT columns (MT·NT = WG threads), BK = 8 k per step, in workgroup memory.
 // Thread (tm, tn) = (t % MT, t / MT) owns rows 4·tm + 0..3 and columns 4·tn + 0..3 of the
 // tile, held in four named vec4 accumulators (acc<j> = the 4 rows at column 4·tn + j): a
 // dynamically indexed private array would spill. MT ∈ {4, 8, 16} is chosen by the recorder
@@ -31,6 +31,8 @@
 // which halves the pipelines a network compiles. Every load and store is bounds checked:
 // shapes need not be multiples of tiles.
 
+#include "grid.wgsl"
+
 override BATCH: u32 = 1u;
 override C: u32 = 1u;
 override H: u32 = 1u;
@@ -43,7 +45,7 @@ override P: u32 = 0u;
 override OH: u32 = 1u;
 override OW: u32 = 1u;
 override HAS_BIAS: bool = false;
-// Threads along the rows of the GEMM tile (4 rows each); NT = 256 / MT along the columns.
+// Threads along the rows of the GEMM tile (4 rows each); NT = WG / MT along the columns.
 override MT: u32 = 8u;
 // wgrad: rows of the reduction per chunk (a multiple of BK) and the number of chunks.
 override CHUNK: u32 = 8u;
@@ -69,7 +71,6 @@ struct Params {
 }
 
 const BK: u32 = 8u;
-const THREADS: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<u32>;        // [BATCH, C, H, W] f32 bits or u8×4
@@ -83,7 +84,9 @@ const THREADS: u32 = 256u;
 
 // tileA[kk·MT + m/4][m%4] = A[m0 + m, k0 + kk]; tileB[kk·NT + n/4][n%4] = B[k0 + kk, n0 + n].
 var<workgroup> tileA: array<vec4<f32>, 128>; // BK × BM/4, BM ≤ 64
-var<workgroup> tileB: array<vec4<f32>, 512>; // BK × BN/4, BN ≤ 256
+// BK × BN/4 with BN ≤ WG (MT ≥ 4): 2·WG for WG = 256. A constant: an array sized by an
+// override expression hung llvmpipe (matmul's tiled16).
+var<workgroup> tileB: array<vec4<f32>, 512>;
 
 var<private> acc0: vec4<f32>;
 var<private> acc1: vec4<f32>;
@@ -91,7 +94,7 @@ var<private> acc2: vec4<f32>;
 var<private> acc3: vec4<f32>;
 var<private> accA: vec4<f32>; // wgrad: Σ_k A[m, k] over the thread's 4 rows (the bias gradient)
 
-fn nt() -> u32 { return THREADS / MT; }
+fn nt() -> u32 { return WG / MT; }
 fn bm() -> u32 { return 4u * MT; }
 fn bn() -> u32 { return 4u * nt(); }
 
@@ -140,7 +143,7 @@ fn storeY(n: u32, o0: u32, v: vec4<f32>) {
 }
 
 // Grid: (column tiles of BATCH·OH·OW by BN, as grid1d), z = ceil(O / BM).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn forward(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -159,7 +162,7 @@ fn forward(
   let xBase = (n / OHW) * C * HW;
   for (var k0 = 0u; k0 < K; k0 += BK) {
     // A[o, k] = w[o, k]: consecutive threads read consecutive k.
-    for (var e = t; e < BK * bm(); e += THREADS) {
+    for (var e = t; e < BK * bm(); e += WG) {
       let m = e / BK;
       let kk = e % BK;
       let o = m0 + m;
@@ -169,7 +172,7 @@ fn forward(
       putA(m, kk, v);
     }
     // B[k, n] = x[b, c, ih, iw] with k = (c, kh, kw): consecutive threads, consecutive n.
-    for (var kk = t / bn(); kk < BK; kk += THREADS / bn()) {
+    for (var kk = t / bn(); kk < BK; kk += WG / bn()) {
       let k = k0 + kk;
       var v = 0.0;
       if (nOk && k < K) {
@@ -219,7 +222,7 @@ fn storeDx(n: u32, c0: u32, ih0: u32, iw0: u32, v: vec4<f32>) {
 }
 
 // Grid: (column tiles of BATCH·HQ·WQ by BN, as grid1d), z = S·S·ceil(C / BM).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn dgrad(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -247,7 +250,7 @@ fn dgrad(
   let dyBase = (n / (HQ * WQ)) * O * OHW;
   for (var k0 = 0u; k0 < KD; k0 += BK) {
     // A[c, k] = w[o, c, kh, kw] with k = (o, jh, jw), kh = phH + S·jh, kw = phW + S·jw.
-    for (var e = t; e < BK * bm(); e += THREADS) {
+    for (var e = t; e < BK * bm(); e += WG) {
       let m = e / BK;
       let kk = e % BK;
       let c = m0 + m;
@@ -263,7 +266,7 @@ fn dgrad(
       putA(m, kk, v);
     }
     // B[k, n] = dy[b, o, q0h + i' − jh, q0w + j' − jw], 0 outside the output.
-    for (var kk = t / bn(); kk < BK; kk += THREADS / bn()) {
+    for (var kk = t / bn(); kk < BK; kk += WG / bn()) {
       let k = k0 + kk;
       var v = 0.0;
       if (nOk && k < KD) {
@@ -301,7 +304,7 @@ fn storePart(chunk: u32, n: u32, o0: u32, v: vec4<f32>) {
 }
 
 // Grid: (ceil(K / BN), ceil(O / BM), chunks).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn wgrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let n0 = wg.x * bn();
   let m0 = wg.y * bm();
@@ -317,7 +320,7 @@ fn wgrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
   let kw = i32(n % KW) - i32(P);
   for (var r0 = chunk * CHUNK; r0 < rEnd; r0 += BK) {
     // A[o, r] = dy[b, o, oh, ow] with r = (b, oh, ow).
-    for (var e = t; e < BK * bm(); e += THREADS) {
+    for (var e = t; e < BK * bm(); e += WG) {
       let m = e / BK;
       let kk = e % BK;
       let o = m0 + m;
@@ -327,7 +330,7 @@ fn wgrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
       putA(m, kk, v);
     }
     // B[r, n] = x[b, c, oh·S + kh − P, ow·S + kw − P].
-    for (var kk = t / bn(); kk < BK; kk += THREADS / bn()) {
+    for (var kk = t / bn(); kk < BK; kk += WG / bn()) {
       let r = r0 + kk;
       var v = 0.0;
       if (nOk && r < rEnd) {
@@ -361,12 +364,12 @@ fn wgrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
 
 // out[o, j] (+)= scale·Σ_chunk part[chunk, o, col], with col = j < K for dw (scale XS) or
 // col = K for db (j = 0, scale 1). Sizes come from the uniforms. Grid: grid1d(O·K or O).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn wgradReduce(
   @builtin(global_invocation_id) gid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-  let i = gid.x + gid.y * nwg.x * THREADS;
+  let i = flat_index(gid, nwg);
   let kp = p.k;
   let isBias = p.reduceBias != 0u;
   let cols = select(kp, 1u, isBias);

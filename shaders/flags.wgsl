@@ -4,6 +4,8 @@
 // `copy_rows_where`: dst row i = src row i (width f32s each) where flag[i] is nonzero; other
 // rows untouched. One invocation per element of the [n, width] block.
 
+#include "grid.wgsl"
+
 struct Params { n: u32, width: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -11,9 +13,9 @@ struct Params { n: u32, width: u32 }
 @group(0) @binding(2) var<storage, read> truncated: array<u32>;
 @group(0) @binding(3) var<storage, read_write> starts: array<u32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   starts[i] = select(0u, 1u, terminated[i] != 0u || truncated[i] != 0u);
 }
@@ -22,9 +24,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @group(0) @binding(5) var<storage, read> src: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn copy_rows_where(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let k = gid.x + gid.y * nwg.x * 256u;
+  let k = flat_index(gid, nwg);
   if (k >= p.n * p.width) { return; }
   if (flag[k / p.width] != 0u) { dst[k] = src[k]; }
 }

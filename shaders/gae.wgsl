@@ -8,6 +8,8 @@
 // observation the time limit cut off (the env's final_obs; Pardo et al. 2018), one per env
 // and rollout (the runners keep T <= the time limit, so an env truncates at most once).
 
+#include "grid.wgsl"
+
 struct Params { T: u32, N: u32, gamma: f32, lambda: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,9 +22,9 @@ struct Params { T: u32, N: u32, gamma: f32, lambda: f32 }
 @group(0) @binding(7) var<storage, read_write> returns: array<f32>;    // [T, N]
 @group(0) @binding(8) var<storage, read> final_values: array<f32>;    // [N], V(s_final)
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let env = gid.x + gid.y * nwg.x * 64u;
+  let env = flat_index(gid, nwg);
   if (env >= p.N) { return; }
   var next_value = last_values[env];
   var next_advantage = 0.0;

@@ -13,15 +13,13 @@
 //   d_log_std[d]   = Σ_b scale·(−adv·(z_d² − 1) − entropy_coef)
 //   d_values[b]    = scale·value_coef·(V − R)
 // Statistics: the 5 loss statistics of actor_critic.wgsl (policy, value, entropy, total,
-// bad rows). `loss` tree-sums, per workgroup of 64 rows, the 5 statistics and the D row
+// bad rows). `loss` tree-sums, per workgroup of WG rows, the 5 statistics and the D row
 // contributions to d_log_std into partials [num_groups, 5 + D] (no atomics); `reduce` (one
 // workgroup per column) sums the groups into stats[stats_offset ..] and d_log_std.
 
 #include "rng.wgsl"
 #include "rows.wgsl"
 
-const WG: u32 = 64u;
-const LOSS_STATS: u32 = 5u;
 const HALF_LOG_2PI: f32 = 0.91893853320467274;
 const HALF_LOG_2PIE: f32 = 1.41893853320467274;  // ½ + ½log 2π: entropy of N(0, 1)
 const PI: f32 = 3.14159265358979323;
@@ -70,7 +68,7 @@ struct Params {
 
 var<workgroup> wg_sum: array<f32, WG>;
 
-// Tree-sums v over the 64 invocations of the workgroup; every invocation must call it (it
+// Tree-sums v over the WG invocations of the workgroup; every invocation must call it (it
 // contains barriers). Returns the sum (valid in every invocation).
 fn workgroup_sum(lid: u32, v: f32) -> f32 {
   workgroupBarrier();  // earlier readers of wg_sum are done
@@ -85,7 +83,7 @@ fn workgroup_sum(lid: u32, v: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn sample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = row_index(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.B * p.D) { return; }
   let b = i / p.D;
   let d = i % p.D;
@@ -99,7 +97,7 @@ fn sample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 
 @compute @workgroup_size(WG)
 fn evaluate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = row_index(gid, nwg);
+  let b = flat_index(gid, nwg);
   if (b >= p.B) { return; }
   let base = b * p.D;
   var logp = 0.0;
@@ -115,13 +113,8 @@ fn evaluate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 }
 
 @compute @workgroup_size(WG)
-fn loss(
-  @builtin(global_invocation_id) gid: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-) {
-  let b = row_index(gid, nwg);
+fn loss(ids: RowIds) {
+  let b = flat_index(ids.gid, ids.nwg);
   let live = b < p.B;
   let base = b * p.D;
   var terms = array<f32, 5>(0.0, 0.0, 0.0, 0.0, 0.0);
@@ -149,10 +142,10 @@ fn loss(
     );
   }
   let width = LOSS_STATS + p.D;
-  let g = (wid.x + wid.y * nwg.x) * width;
+  let g = group_index(ids) * width;
   for (var k = 0u; k < LOSS_STATS; k++) {
-    let s = workgroup_sum(lid, terms[k]);
-    if (lid == 0u) { partials[g + k] = s; }
+    let s = workgroup_sum(ids.lid, terms[k]);
+    if (ids.lid == 0u) { partials[g + k] = s; }
   }
   for (var d = 0u; d < p.D; d++) {
     var v = 0.0;
@@ -160,8 +153,8 @@ fn loss(
       let z = (actions[base + d] - mean[base + d]) * exp(-log_std[d]);
       v = p.scale * (-adv * (z * z - 1.0) - p.entropy_coef);
     }
-    let s = workgroup_sum(lid, v);
-    if (lid == 0u) { partials[g + LOSS_STATS + d] = s; }
+    let s = workgroup_sum(ids.lid, v);
+    if (ids.lid == 0u) { partials[g + LOSS_STATS + d] = s; }
   }
 }
 

@@ -18,6 +18,8 @@
 // [B, 4H], hm_step, dh_carry, dc_carry [B, H]. Every kernel is a 1-D grid over B·H
 // invocations (b = idx / H, j = idx % H); the y dimension extends past 65535 workgroups.
 
+#include "grid.wgsl"
+
 struct Params {
   B: u32,
   H: u32,
@@ -40,8 +42,6 @@ fn tanh_c(v: f32) -> f32 { return tanh(clamp(v, -15.0, 15.0)); }
 
 fn keep(s: u32) -> f32 { return select(1.0, 0.0, s != 0u); }
 
-fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
-
 // ---- forward_start: hm_step = hm_0 = keep_0·h0, cm_0 = keep_0·c0 ----
 @group(0) @binding(1) var<storage, read> fs_h0: array<f32>;          // [B, H]
 @group(0) @binding(2) var<storage, read> fs_c0: array<f32>;          // [B, H]
@@ -49,9 +49,9 @@ fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x *
 @group(0) @binding(4) var<storage, read_write> fs_cache: array<f32>;
 @group(0) @binding(5) var<storage, read_write> fs_hm_step: array<f32>; // [B, H]
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn forward_start(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let k = index(gid, nwg);
+  let k = flat_index(gid, nwg);
   if (k >= p.B * p.H) { return; }
   let b = k / p.H;
   let m = keep(fs_starts[b]);
@@ -71,9 +71,9 @@ fn forward_start(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 @group(0) @binding(6) var<storage, read_write> fw_h_final: array<f32>;  // [B, H]
 @group(0) @binding(7) var<storage, read_write> fw_c_final: array<f32>;  // [B, H]
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn forward_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let kb = index(gid, nwg);
+  let kb = flat_index(gid, nwg);
   let H = p.H;
   if (kb >= p.B * H) { return; }
   let b = kb / H;
@@ -114,9 +114,9 @@ fn forward_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 @group(0) @binding(3) var<storage, read_write> bs_dh_carry: array<f32>; // [B, H]
 @group(0) @binding(4) var<storage, read_write> bs_dc_carry: array<f32>; // [B, H]
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn backward_start(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let k = index(gid, nwg);
+  let k = flat_index(gid, nwg);
   if (k >= p.B * p.H) { return; }
   var dh = 0.0;
   var dc = 0.0;
@@ -135,9 +135,9 @@ fn backward_start(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 @group(0) @binding(6) var<storage, read_write> bw_dg_all: array<f32>;   // [T, B, 4H]
 @group(0) @binding(7) var<storage, read_write> bw_dg_step: array<f32>;  // [B, 4H]
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn backward_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let kb = index(gid, nwg);
+  let kb = flat_index(gid, nwg);
   let H = p.H;
   if (kb >= p.B * H) { return; }
   let b = kb / H;
@@ -179,9 +179,9 @@ fn backward_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 @group(0) @binding(4) var<storage, read_write> bf_dh0: array<f32>;      // [B, H]
 @group(0) @binding(5) var<storage, read_write> bf_dc0: array<f32>;      // [B, H]
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn backward_finish(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let k = index(gid, nwg);
+  let k = flat_index(gid, nwg);
   if (k >= p.B * p.H) { return; }
   let m = keep(bf_starts[k / p.H]);
   if ((p.flags & 1u) != 0u) { bf_dh0[k] = m * bf_dh_carry[k]; }

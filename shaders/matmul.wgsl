@@ -5,8 +5,8 @@
 // A is stored [m,k] ([k,m] when TRANS_A), B is [k,n] ([n,k] when TRANS_B), all row-major.
 // The transposes and the bias are pipeline constants; sizes, alpha and accumulate are uniforms.
 // Two kernels compute the same sums:
-//   tiled16: 16×16 threads, one output each, 16×16 tiles of A and B in workgroup memory.
-//            For small and odd shapes.
+//   tiled16: SMALL_TILE × SMALL_TILE threads (16 × 16), one output each, tiles of A and B
+//            of that edge in workgroup memory. For small and odd shapes.
 //   tiled128: 16×16 threads, 8×8 outputs each in sixteen named vec4 accumulators (a
 //            dynamically indexed private array would spill), 128×128 tiles of C, BK = 8.
 //            Thread (tx, ty) owns rows {ty*4 + 0..3, 64 + ty*4 + 0..3} and columns
@@ -17,6 +17,8 @@
 //
 // colsum: out[chunk, j] = Σ_{r in chunk} src[r, j] (+ out when accumulate), the bias gradient,
 // in chunks of k rows (a second dispatch sums the chunks).
+
+#include "grid.wgsl"
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -61,22 +63,25 @@ fn storeC(row: u32, col: u32, sum: f32) {
 
 // ---- tiled16 ----------------------------------------------------------------------------
 
-const TS: u32 = 16u;
-var<workgroup> tileA: array<array<f32, 16>, 16>; // [row][kk]
-var<workgroup> tileB: array<array<f32, 16>, 16>; // [kk][col]
+// The tile edge, a pipeline constant (the recorder's SMALL_TILE, which also sizes its grid).
+override SMALL_TILE: u32;
+// SMALL_TILE² ≤ 256 (the threads of a workgroup). Sized by a constant: an override-sized
+// array here hung llvmpipe.
+var<workgroup> tileA: array<f32, 256>; // [row][kk], row-major
+var<workgroup> tileB: array<f32, 256>; // [kk][col]
 
-// Grid: (ceil(n/16), ceil(m/16)).
-@compute @workgroup_size(16, 16)
+// Grid: (ceil(n/SMALL_TILE), ceil(m/SMALL_TILE)).
+@compute @workgroup_size(SMALL_TILE, SMALL_TILE)
 fn tiled16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let row = wg.y * TS + lid.y;
-  let col = wg.x * TS + lid.x;
+  let row = wg.y * SMALL_TILE + lid.y;
+  let col = wg.x * SMALL_TILE + lid.x;
   var sum = 0.0;
-  for (var k0 = 0u; k0 < p.k; k0 += TS) {
-    tileA[lid.y][lid.x] = loadA(row, k0 + lid.x);
-    tileB[lid.y][lid.x] = loadB(k0 + lid.y, col);
+  for (var k0 = 0u; k0 < p.k; k0 += SMALL_TILE) {
+    tileA[lid.y * SMALL_TILE + lid.x] = loadA(row, k0 + lid.x);
+    tileB[lid.y * SMALL_TILE + lid.x] = loadB(k0 + lid.y, col);
     workgroupBarrier();
-    for (var kk = 0u; kk < TS; kk++) {
-      sum = fma(tileA[lid.y][kk], tileB[kk][lid.x], sum);
+    for (var kk = 0u; kk < SMALL_TILE; kk++) {
+      sum = fma(tileA[lid.y * SMALL_TILE + kk], tileB[kk * SMALL_TILE + lid.x], sum);
     }
     workgroupBarrier();
   }
@@ -85,6 +90,8 @@ fn tiled16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
 
 // ---- tiled128 ---------------------------------------------------------------------------
 
+// The unrolled code below is written for this tile and 256 threads (BIG_TILE in
+// src/nn/linear_gpu.ts sizes the grid with the same 128).
 const BM: u32 = 128u; // rows of C per workgroup
 const BN: u32 = 128u; // columns of C per workgroup
 const BK: u32 = 8u;   // k per step
@@ -236,12 +243,12 @@ fn tiled128(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
 // ---- colsum -----------------------------------------------------------------------------
 // Uses p.m = rows, p.n = cols, p.k = rows per chunk, p.accumulate; src is `a`, out is `c`.
 
-var<workgroup> partial: array<array<f32, 64>, 4>;
+var<workgroup> partial: array<array<f32, 4>, WG>; // [column][row lane]
 
-// Grid: (ceil(cols/64), chunks). 64 columns × 4 row lanes per workgroup.
-@compute @workgroup_size(64, 4)
+// Grid: (ceil(cols/WG), chunks). WG columns × 4 row lanes per workgroup.
+@compute @workgroup_size(WG, 4)
 fn colsum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let col = wg.x * 64u + lid.x;
+  let col = wg.x * WG + lid.x;
   let chunk = wg.y;
   let end = min(p.m, (chunk + 1u) * p.k);
   var sum = 0.0;
@@ -250,10 +257,11 @@ fn colsum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
       sum += a[r * p.n + col];
     }
   }
-  partial[lid.y][lid.x] = sum;
+  partial[lid.x][lid.y] = sum;
   workgroupBarrier();
   if (lid.y == 0u && col < p.n) {
-    let total = (partial[0][lid.x] + partial[1][lid.x]) + (partial[2][lid.x] + partial[3][lid.x]);
+    let q = partial[lid.x];
+    let total = (q[0] + q[1]) + (q[2] + q[3]);
     let idx = chunk * p.n + col;
     if (p.accumulate != 0u) { c[idx] += total; } else { c[idx] = total; }
   }

@@ -39,11 +39,11 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> stats: array<f32>;    // [8]
 @group(0) @binding(7) var<storage, read_write> step: array<u32>;     // [1]
 
-const WG: u32 = 256u;
+#include "grid.wgsl"
 
-var<workgroup> sums: array<f32, 256>;
+var<workgroup> sums: array<f32, WG>;
 
-// Tree sum of sums[0..256) into sums[0]; every invocation of the workgroup calls it.
+// Tree sum of sums[0..WG) into sums[0]; every invocation of the workgroup calls it.
 fn tree_sum(lid: u32) {
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     workgroupBarrier();
@@ -52,8 +52,8 @@ fn tree_sum(lid: u32) {
   workgroupBarrier();
 }
 
-// Pass 1: workgroup w sums grad² over elements w·256 + lid + k·(num_partials·256).
-@compute @workgroup_size(256)
+// Pass 1: workgroup w sums grad² over elements w·WG + lid + k·(num_partials·WG).
+@compute @workgroup_size(WG)
 fn norm_partial(@builtin(local_invocation_id) lid3: vec3<u32>,
                 @builtin(workgroup_id) wid: vec3<u32>) {
   let lid = lid3.x;
@@ -85,7 +85,7 @@ fn one_minus_pow(log_b: f32, t: f32) -> f32 {
 
 // Pass 2 (one workgroup): the norm, this step's learning rate, clip factor and Adam's bias
 // corrections into stats.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn norm_final(@builtin(local_invocation_id) lid3: vec3<u32>) {
   let lid = lid3.x;
   var acc = 0.0;
@@ -110,12 +110,8 @@ fn norm_final(@builtin(local_invocation_id) lid3: vec3<u32>) {
   }
 }
 
-fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
-
 // g ← αg + (1−α)d²; θ ← θ − η·d/√(g + ε), d the clipped gradient.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn rmsprop(@builtin(global_invocation_id) gid: vec3<u32>,
            @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg);
@@ -128,7 +124,7 @@ fn rmsprop(@builtin(global_invocation_id) gid: vec3<u32>,
 }
 
 // m ← β1·m + (1−β1)d; v ← β2·v + (1−β2)d²; θ ← θ − η·(m/c1)/(√(v/c2) + ε), c = 1 − β^(t+1).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg);

@@ -15,9 +15,6 @@
 #include "rng.wgsl"
 #include "loss_terms.wgsl"
 
-const WG: u32 = 64u;
-const LOSS_STATS: u32 = 5u;
-
 struct Params {
   B: u32,
   A: u32,
@@ -45,20 +42,14 @@ struct Params {
 
 
 @compute @workgroup_size(WG)
-fn loss(
-  @builtin(global_invocation_id) gid: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-) {
-  let b = row_index(gid, nwg);
+fn loss(ids: RowIds) {
+  let b = flat_index(ids.gid, ids.nwg);
   var terms = vec4<f32>(0.0);
   var bad = 0.0;
   if (b < p.B) {
     let base = b * p.A;
-    let a_raw = actions[b];
-    let valid = a_raw >= 0 && a_raw < i32(p.A);
-    let a = u32(clamp(a_raw, 0, i32(p.A) - 1));
+    let valid = action_ok(actions[b], p.A);
+    let a = clamp_action(actions[b], p.A);
     let qa = q[base + a];
     let delta = targets[b] - qa;
     for (var j = 0u; j < p.A; j++) {
@@ -68,12 +59,12 @@ fn loss(
     terms = p.scale * vec4<f32>(qa, td, abs(delta), td);
     bad = select(0.0, 1.0, !valid || !is_finite(delta));
   }
-  write_partial(lid, wid, nwg, terms, bad);
+  write_partial(ids, terms, bad);
 }
 
 @compute @workgroup_size(WG)
 fn epsilon_greedy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = row_index(gid, nwg);
+  let b = flat_index(gid, nwg);
   if (b >= p.B) { return; }
   let stream = b + p.stream_offset;
   let c2 = 2u * eg_counter[0];

@@ -15,7 +15,6 @@
 #include "rng.wgsl"
 #include "rows.wgsl"
 
-const WG: u32 = 64u;
 
 struct Params {
   B: u32,
@@ -42,7 +41,7 @@ struct Params {
 
 @compute @workgroup_size(WG)
 fn sample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = row_index(gid, nwg);
+  let b = flat_index(gid, nwg);
   if (b >= p.B) { return; }
   let base = b * p.A;
   var m = logits[base];
@@ -66,7 +65,7 @@ fn sample(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 
 @compute @workgroup_size(WG)
 fn greedy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let b = row_index(gid, nwg);
+  let b = flat_index(gid, nwg);
   if (b >= p.B) { return; }
   let base = b * p.A;
   var best = logits[base];

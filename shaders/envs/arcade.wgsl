@@ -122,11 +122,10 @@ fn render_word(i: u32, w: u32, hist: u32) -> u32 {
   return word;
 }
 
-// One invocation per obs word (n * OBS_WORDS of them, workgroups of 256 over a 1-D grid that
-// spills into y).
-@compute @workgroup_size(256)
+// One invocation per obs word (n * OBS_WORDS of them; RENDER_WORKGROUP_SIZE is its WG).
+@compute @workgroup_size(WG)
 fn render(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let g = gid.x + gid.y * nwg.x * 256u;
+  let g = flat_index(gid, nwg);
   if (g >= env.n * OBS_WORDS) { return; }
   let i = g / OBS_WORDS;
   obs[g] = render_word(i, g - i * OBS_WORDS, HIST);
@@ -134,9 +133,9 @@ fn render(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 
 // The final observation of each copy the last step truncated (time limit), one invocation
 // per copy: truncation is rare, so the others return at once.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn render_final(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = env_index(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= env.n || truncated[i] == 0u) { return; }
   for (var w = 0u; w < OBS_WORDS; w++) {
     final_obs[i * OBS_WORDS + w] = render_word(i, w, FINAL_HIST);

@@ -5,6 +5,7 @@
 // Also Q16.16 fixed-point arithmetic, bit-exact twin: src/envs/fixed.ts (same names in
 // camelCase). Integer arithmetic wraps mod 2^32 on both sides.
 
+#include "grid.wgsl"
 #include "rng.wgsl"
 
 struct EnvParams { n: u32, seed: u32 }
@@ -19,11 +20,6 @@ const EPISODE_RING: u32 = 4096u;
 @group(0) @binding(4) var<storage, read_write> terminated: array<u32>;
 @group(0) @binding(5) var<storage, read_write> truncated: array<u32>;
 @group(0) @binding(6) var<storage, read_write> episodes: EpisodeRing;
-
-// Copy index of a 1-D env dispatch (workgroup size 64; y extends past 65535 workgroups).
-fn env_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.x + gid.y * nwg.x * 64u;
-}
 
 // Appends a finished episode to the ring (slot order within one step is unspecified).
 fn record_episode(ret: f32, len: u32) {

@@ -40,9 +40,9 @@ fn new_episode(i: u32) {
   spawn(i);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn reset(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = env_index(gid, nwg);
+  let i = flat_index(gid, nwg);
   clear_episode_count(i);
   if (i >= env.n) { return; }
   state[st(COUNTER, i)] = 0;
@@ -53,9 +53,9 @@ fn reset(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   truncated[i] = 0u;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = env_index(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= env.n) { return; }
   let r = step_one(i, actions[i]);
   let steps = u32(state[st(STEPS, i)]) + 1u;

@@ -6,7 +6,7 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import { type BufferRange, createUniformBuffer, ParamWriter } from "../gpu/buffers.ts";
-import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
+import { type Dispatch, makeDispatch1d } from "../gpu/plan.ts";
 import { checkGaeParams, type GaeParams } from "./gae.ts";
 
 /** The GPU buffers of a rollout for GAE; layouts as {@link GaeInputs}, flags as u32. */
@@ -38,7 +38,7 @@ export async function recordGae(gpu: Gpu, b: GaeBuffers & GaeParams): Promise<Di
     new ParamWriter().u32(T).u32(N).f32(b.gamma).f32(b.lambda).bytes(),
     "gae",
   );
-  return await makeDispatch(gpu, "gae", "main", [
+  const buffers = [
     uniform,
     b.rewards,
     b.values,
@@ -48,5 +48,6 @@ export async function recordGae(gpu: Gpu, b: GaeBuffers & GaeParams): Promise<Di
     b.advantages,
     b.returns,
     b.finalValues,
-  ], grid1d(N, 64));
+  ];
+  return await makeDispatch1d(gpu, { shader: "gae", entryPoint: "main", buffers, n: N, wg: 64 });
 }

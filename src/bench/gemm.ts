@@ -56,7 +56,7 @@ function gflops(
   const c0 = threadCpuMs();
   const t0 = performance.now();
   do {
-    mm(a, b, c, m, n, k);
+    mm({ a, b, c, m, n, k });
     reps++;
   } while (performance.now() - t0 < ms);
   const wall = performance.now() - t0;
@@ -82,10 +82,10 @@ export function benchGemm(
   const rows: BenchRow[] = [];
   const best = gemmBackend();
   // The best module, and the plain-SIMD one when the best is relaxed SIMD.
-  const forcedRun = (backend: GemmBackend): MatmulFn => (a, b, c, m, n, k, o) => {
+  const forcedRun = (backend: GemmBackend): MatmulFn => (args) => {
     setGemmBackend(backend);
     try {
-      gemm(a, b, c, m, n, k, o);
+      gemm(args);
     } finally {
       setGemmBackend(undefined);
     }

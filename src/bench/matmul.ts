@@ -70,11 +70,11 @@ export async function benchMatmul(
     const b = randomFloats(s * s, 2);
     const c = new Float32Array(s * s);
     for (const [label, transB] of [["A·B", false], ["A·Bᵀ", true]] as const) {
-      matmul(a, b, c, s, s, s, { transB }); // warm up the JIT
+      matmul({ a, b, c, m: s, n: s, k: s, transB }); // warm up the JIT
       let reps = 0;
       const t0 = performance.now();
       do {
-        matmul(a, b, c, s, s, s, { transB });
+        matmul({ a, b, c, m: s, n: s, k: s, transB });
         reps++;
       } while (performance.now() - t0 < 300);
       const ms = (performance.now() - t0) / reps;

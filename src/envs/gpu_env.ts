@@ -45,14 +45,7 @@ import {
   readU32,
   writeBuffer,
 } from "../gpu/buffers.ts";
-import {
-  type Dispatch,
-  encodePlan,
-  grid1d,
-  makeDispatch,
-  type Plan,
-  runPlan,
-} from "../gpu/plan.ts";
+import { type Dispatch, encodePlan, makeDispatch1d, type Plan, runPlan } from "../gpu/plan.ts";
 import { decodeEpisodeRing, EPISODE_RING_WORDS } from "./episodes.ts";
 import { checkNumEnvs } from "./options.ts";
 import { SCAFFOLD_WORDS } from "./scaffold.ts";
@@ -167,9 +160,12 @@ export async function makeGpuEnvFromKernel(
     MAX_STEPS: spec.maxEpisodeSteps,
     OBS_WORDS: ow,
   };
-  const perCopy = grid1d(n, ENV_WORKGROUP_SIZE);
-  const dispatch = (entry: string, bufs: (GPUBuffer | undefined)[], grid = perCopy) =>
-    makeDispatch(gpu, shader, entry, bufs, grid, constants);
+  const dispatch = (
+    entryPoint: string,
+    buffers: (GPUBuffer | undefined)[],
+    count = n,
+    wg = ENV_WORKGROUP_SIZE,
+  ) => makeDispatch1d(gpu, { shader, entryPoint, buffers, n: count, wg, constants });
   const flags = [b.reward, b.terminated, b.truncated, b.episodes];
   // A pixel game's reset and step write no obs (its render pass does).
   const obs = kernel.pixels ? undefined : b.obs;
@@ -184,7 +180,8 @@ export async function makeGpuEnvFromKernel(
     renderDispatch = await dispatch(
       "render",
       [params, b.state, b.obs],
-      grid1d(n * ow, RENDER_WORKGROUP_SIZE),
+      n * ow,
+      RENDER_WORKGROUP_SIZE,
     );
     const u = undefined;
     renderFinalDispatch = await dispatch(

@@ -45,6 +45,70 @@ export function checkBufferSize(gpu: Gpu, what: string, byteLength: number): voi
   }
 }
 
+/** Element type of a tensor bound to a kernel: 4 bytes, or u8 packed 4 a u32. */
+export type TensorDtype = "f32" | "i32" | "u32" | "u8";
+
+const UNITS: Record<TensorDtype, string> = {
+  f32: "floats",
+  i32: "i32 elements",
+  u32: "u32 elements",
+  u8: "bytes (u8)",
+};
+
+/**
+ * Checks that `range` can hold `shape` of `dtype` within the device's limits and that its
+ * offset is a multiple of `minStorageBufferOffsetAlignment`, and returns it narrowed to
+ * exactly those bytes (a u8 tensor's size must be a multiple of 4). Errors name the kernel,
+ * the argument and the shape.
+ */
+export function bindTensor(
+  gpu: Gpu,
+  kernel: string,
+  arg: string,
+  range: BufferRange,
+  shape: readonly number[],
+  dtype: TensorDtype = "f32",
+): BufferRange {
+  const elements = shape.reduce((a, b) => a * b, 1);
+  const unit = UNITS[dtype];
+  const desc = `[${shape.join(", ")}] (${elements} ${unit})`;
+  const u8 = dtype === "u8";
+  if (u8 && elements % 4 !== 0) {
+    throw new RangeError(
+      `${kernel}: ${arg} of shape ${desc} holds u8 packed 4 a u32: its size must be a ` +
+        "multiple of 4",
+    );
+  }
+  const needed = u8 ? elements : elements * 4;
+  checkBufferSize(gpu, `${kernel} ${arg} ${desc}`, needed);
+  const buffer = range instanceof GPUBuffer ? range : range.buffer;
+  const offset = range instanceof GPUBuffer ? 0 : range.offset ?? 0;
+  const align = gpu.limits.minStorageBufferOffsetAlignment;
+  if (offset % align !== 0) {
+    throw new RangeError(
+      `${kernel}: ${arg} starts at byte offset ${offset}, not a multiple of the device's ` +
+        `minStorageBufferOffsetAlignment (${align})`,
+    );
+  }
+  const rest = Math.max(0, buffer.size - offset);
+  const available = range instanceof GPUBuffer ? rest : Math.min(range.size ?? rest, rest);
+  if (available < needed) {
+    const where = offset ? ` (from byte offset ${offset} of a ${buffer.size}-byte buffer)` : "";
+    const have = u8 ? available : Math.floor(available / 4);
+    throw new RangeError(`${kernel}: ${arg} holds ${have} ${unit}${where}, expected shape ${desc}`);
+  }
+  return { buffer, offset, size: Math.max(needed, 4) };
+}
+
+const dummies = new WeakMap<GPUDevice, GPUBuffer>();
+
+/** A 4-byte storage buffer (one a device) bound where a kernel declares a binding it does not read. */
+export function dummyBuffer(gpu: Gpu): GPUBuffer {
+  let buf = dummies.get(gpu.device);
+  if (!buf) dummies.set(gpu.device, buf = createStorageBuffer(gpu, 4, "dummy"));
+  return buf;
+}
+
 /**
  * Creates a storage buffer (also COPY_SRC/COPY_DST) of `sizeOrData` bytes, or holding a copy
  * of the given typed array. Sizes are rounded up to 4 bytes; 0 becomes 4 (WebGPU forbids

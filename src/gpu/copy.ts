@@ -7,7 +7,7 @@
 
 import type { Gpu } from "./device.ts";
 import { createUniformBuffer, ParamWriter } from "./buffers.ts";
-import { type Dispatch, grid1d, makeDispatch } from "./plan.ts";
+import { type Dispatch, makeDispatch1d } from "./plan.ts";
 
 /**
  * Records dst[dstOffset + i] = src[srcOffset + i] for i < count, in 4-byte words (f32, i32
@@ -50,5 +50,11 @@ export async function recordCopy(
     new ParamWriter().u32(count).u32(srcOffset).u32(dstOffset).bytes(),
     "copy",
   );
-  return await makeDispatch(gpu, "copy", "main", [params, src, dst], grid1d(count));
+  return await makeDispatch1d(gpu, {
+    shader: "copy",
+    entryPoint: "main",
+    buffers: [params, src, dst],
+    n: count,
+    wg: 256,
+  });
 }

@@ -10,7 +10,10 @@
 
 import type { Gpu } from "./device.ts";
 import { createUniformBuffer, ParamWriter } from "./buffers.ts";
-import { type Dispatch, grid1d, makeDispatch } from "./plan.ts";
+import { type Dispatch, makeDispatch1d } from "./plan.ts";
+
+/** Workgroup size of the flag kernels (the shader's WG). */
+const WG = 256;
 
 /** Twin of `flags.main`: starts[i] = 1 where terminated[i] or truncated[i] is nonzero. */
 export function episodeStarts(
@@ -42,13 +45,13 @@ export async function recordEpisodeStarts(
     }
   }
   const params = createUniformBuffer(gpu, new ParamWriter().u32(n).u32(1).bytes(), "flags");
-  return await makeDispatch(
-    gpu,
-    "flags",
-    "main",
-    [params, terminated, truncated, starts],
-    grid1d(n),
-  );
+  return await makeDispatch1d(gpu, {
+    shader: "flags",
+    entryPoint: "main",
+    buffers: [params, terminated, truncated, starts],
+    n,
+    wg: WG,
+  });
 }
 
 /** Twin of `flags.copy_rows_where`: dst row i ← src row i (`width` floats) where flag[i] ≠ 0. */
@@ -84,11 +87,11 @@ export async function recordCopyRowsWhere(
     }
   }
   const params = createUniformBuffer(gpu, new ParamWriter().u32(n).u32(width).bytes(), "flags");
-  return await makeDispatch(
-    gpu,
-    "flags",
-    "copy_rows_where",
-    [params, undefined, undefined, undefined, flag, src, dst],
-    grid1d(n * width),
-  );
+  return await makeDispatch1d(gpu, {
+    shader: "flags",
+    entryPoint: "copy_rows_where",
+    buffers: [params, undefined, undefined, undefined, flag, src, dst],
+    n: n * width,
+    wg: WG,
+  });
 }

@@ -96,11 +96,39 @@ export function throwIfDeviceErrors(gpu: Gpu): void {
 /**
  * Workgroup counts covering `n` invocations with workgroups of `workgroupSize` in a 1-D
  * kernel that computes its index as `gid.x + gid.y * num_workgroups.x * workgroupSize`
- * (the y dimension takes over past the 65,535-workgroup limit of x).
+ * (`flat_index` of shaders/grid.wgsl; the y dimension takes over past the 65,535-workgroup
+ * limit of x).
  */
-export function grid1d(n: number, workgroupSize = 256): [number, number, number] {
+export function grid1d(n: number, workgroupSize: number): [number, number, number] {
   const groups = Math.ceil(n / workgroupSize);
   if (groups <= 65535) return [groups, 1, 1];
   const y = Math.ceil(groups / 65535);
   return [Math.ceil(groups / y), y, 1];
+}
+
+/** Arguments of {@link makeDispatch1d}. */
+export interface Dispatch1dArgs {
+  /** Shader name (path under `shaders/` without `.wgsl`). */
+  shader: string;
+  /** Its entry point. */
+  entryPoint: string;
+  /** Bound to bindings 0, 1, 2, ...; an `undefined` entry skips its binding. */
+  buffers: readonly (BufferRange | undefined)[];
+  /** Invocations: one per element, row or copy. */
+  n: number;
+  /**
+   * The workgroup size: passed as the shader's `override WG` (shaders/grid.wgsl) and used
+   * for the grid, so that the number is written once, by the recorder.
+   */
+  wg: number;
+  /** Further pipeline-overridable constants. */
+  constants?: Record<string, number>;
+}
+
+/** Records a 1-D kernel over `n` invocations in workgroups of `wg` ({@link grid1d}). */
+export function makeDispatch1d(gpu: Gpu, a: Dispatch1dArgs): Promise<Dispatch> {
+  return makeDispatch(gpu, a.shader, a.entryPoint, a.buffers, grid1d(a.n, a.wg), {
+    ...a.constants,
+    WG: a.wg,
+  });
 }

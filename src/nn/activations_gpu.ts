@@ -6,8 +6,11 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import { type BufferRange, createUniformBuffer, ParamWriter } from "../gpu/buffers.ts";
-import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
+import { type Dispatch, makeDispatch1d } from "../gpu/plan.ts";
 import { type Activation, ACTIVATIONS, checkActivation } from "./activations.ts";
+
+/** Workgroup size of the activation kernels (the shader's WG). */
+const WG = 256;
 
 /** Records y = act(x) over `n` elements. */
 export async function recordActivationForward(
@@ -19,8 +22,13 @@ export async function recordActivationForward(
 ): Promise<Dispatch> {
   checkActivation(act);
   const params = createUniformBuffer(gpu, new ParamWriter().u32(n).bytes(), `${act}.forward`);
-  return await makeDispatch(gpu, "activations", "forward", [params, x, y], grid1d(n), {
-    ACT: ACTIVATIONS[act],
+  return await makeDispatch1d(gpu, {
+    shader: "activations",
+    entryPoint: "forward",
+    buffers: [params, x, y],
+    n,
+    wg: WG,
+    constants: { ACT: ACTIVATIONS[act] },
   });
 }
 
@@ -35,7 +43,12 @@ export async function recordActivationBackward(
 ): Promise<Dispatch> {
   checkActivation(act);
   const params = createUniformBuffer(gpu, new ParamWriter().u32(n).bytes(), `${act}.backward`);
-  return await makeDispatch(gpu, "activations", "backward", [params, y, dx, dy], grid1d(n), {
-    ACT: ACTIVATIONS[act],
+  return await makeDispatch1d(gpu, {
+    shader: "activations",
+    entryPoint: "backward",
+    buffers: [params, y, dx, dy],
+    n,
+    wg: WG,
+    constants: { ACT: ACTIVATIONS[act] },
   });
 }

@@ -11,8 +11,8 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import {
+  bindTensor,
   type BufferRange,
-  checkBufferSize,
   createStorageBuffer,
   createUniformBuffer,
   ParamWriter,
@@ -21,47 +21,21 @@ import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
 import { type ActorCriticOptions, LOSS_STATS, resolveActorCriticOptions } from "./actor_critic.ts";
 import { checkPositiveInt } from "./types.ts";
 
-/** Invocations per workgroup of every head kernel (one invocation per row). */
+/** Invocations per workgroup of every head kernel (one invocation per row): their WG. */
 export const HEAD_WORKGROUP = 64;
 
-/** Element type of a tensor bound to a head kernel (all are 4 bytes). */
-export type HeadDtype = "f32" | "i32" | "u32";
-
 /**
- * Checks that `range` can hold `shape` of `dtype` (4-byte elements) and that its offset is
- * aligned, and returns it narrowed to exactly those bytes. Errors name the kernel, the
- * argument and both sizes.
+ * Records an entry point of a head shader (actor_critic, gaussian, q_head, sample) over
+ * `workgroups`, with {@link HEAD_WORKGROUP} as its WG.
  */
-export function bindTensor(
+export function recordHeadKernel(
   gpu: Gpu,
-  kernel: string,
-  arg: string,
-  range: BufferRange,
-  shape: readonly number[],
-  dtype: HeadDtype = "f32",
-): BufferRange {
-  const elements = shape.reduce((x, y) => x * y, 1);
-  const needed = elements * 4;
-  const desc = `[${shape.join(", ")}] (${elements} ${dtype})`;
-  checkBufferSize(gpu, `${kernel} ${arg} ${desc}`, needed);
-  const buffer = range instanceof GPUBuffer ? range : range.buffer;
-  const offset = range instanceof GPUBuffer ? 0 : range.offset ?? 0;
-  const align = gpu.limits.minStorageBufferOffsetAlignment;
-  if (offset % align !== 0) {
-    throw new RangeError(
-      `${kernel}: ${arg} starts at byte offset ${offset}, not a multiple of the device's ` +
-        `minStorageBufferOffsetAlignment (${align})`,
-    );
-  }
-  const rest = Math.max(0, buffer.size - offset);
-  const available = range instanceof GPUBuffer ? rest : Math.min(range.size ?? rest, rest);
-  if (available < needed) {
-    throw new RangeError(
-      `${kernel}: ${arg} holds ${Math.floor(available / 4)} ${dtype} elements, ` +
-        `expected shape ${desc}`,
-    );
-  }
-  return { buffer, offset, size: Math.max(needed, 4) };
+  shader: string,
+  entryPoint: string,
+  buffers: readonly (BufferRange | undefined)[],
+  workgroups: readonly [number, number?, number?],
+): Promise<Dispatch> {
+  return makeDispatch(gpu, shader, entryPoint, buffers, workgroups, { WG: HEAD_WORKGROUP });
 }
 
 /** Throws a RangeError naming the kernel unless `statsOffset` is a non-negative integer. */
@@ -94,7 +68,7 @@ export async function recordLossStatsReduce(
       .u32(0).bytes(),
     kernel,
   );
-  return await makeDispatch(gpu, "actor_critic", "reduce_stats", [
+  return await recordHeadKernel(gpu, "actor_critic", "reduce_stats", [
     params,
     bindTensor(gpu, kernel, "partials", partials, [numPartials, LOSS_STATS]),
     bindTensor(gpu, kernel, "stats", stats, [statsOffset + LOSS_STATS]),
@@ -181,7 +155,13 @@ export async function recordActorCriticLoss(
       .u32(0).bytes(),
     kernel,
   );
-  const loss = await makeDispatch(gpu, "actor_critic", "loss", [params, ...bound, partials], grid);
+  const loss = await recordHeadKernel(
+    gpu,
+    "actor_critic",
+    "loss",
+    [params, ...bound, partials],
+    grid,
+  );
   return [loss, await recordLossStatsReduce(gpu, partials, x.stats, groups, statsOffset)];
 }
 
@@ -213,7 +193,7 @@ export async function recordActorCriticEvaluate(
     new ParamWriter().u32(B).u32(A).f32(0).f32(0).f32(0).u32(0).u32(0).u32(0).bytes(),
     kernel,
   );
-  return await makeDispatch(gpu, "actor_critic", "evaluate", [
+  return await recordHeadKernel(gpu, "actor_critic", "evaluate", [
     params,
     bindTensor(gpu, kernel, "logits", x.logits, [B, A]),
     bindTensor(gpu, kernel, "actions", x.actions, [B], "i32"),

@@ -175,17 +175,12 @@ function scratch(like: Floats, n: number, slot: 0 | 1): Floats {
 /**
  * y[b,o,oh,ow] = bias[o] + Σ_{c,kh,kw} w[o,c,kh,kw]·x[b,c,oh·s+kh−p, ow·s+kw−p]
  * (x outside the input reads 0; u8 x reads value/255). Per sample: y_b [O, OH·OW] =
- * w [O, C·KH·KW] · cols [C·KH·KW, OH·OW] (see {@link im2col}), computed by `mm` (default
- * the twin {@link matmul}).
+ * w [O, C·KH·KW] · cols [C·KH·KW, OH·OW] (see {@link im2col}), computed by `args.matmul`
+ * (default the twin {@link matmul}).
  */
-export function conv2dForward(
-  s: Conv2dShape,
-  x: Floats | Uint8Array,
-  w: Floats,
-  bias: Floats | null,
-  y: Floats,
-  mm: MatmulFn = matmul,
-): void {
+export function conv2dForward(s: Conv2dShape, args: Conv2dForwardArgs): void {
+  const { x, w, b: bias, y } = args;
+  const mm = args.matmul ?? matmul;
   const { OH, OW } = checkTensors("conv2d.forward", s, x, w, y);
   const { batch: B, inChannels: C, outChannels: O, kernelH: KH, kernelW: KW } = s;
   const K = C * KH * KW;
@@ -195,13 +190,27 @@ export function conv2dForward(
   for (let b = 0; b < B; b++) {
     im2col(s, x, b, xs, cols);
     const yb = y.subarray(b * O * plane, (b + 1) * O * plane);
-    mm(w, cols, yb, O, plane, K);
+    mm({ a: w, b: cols, c: yb, m: O, n: plane, k: K });
     if (bias) {
       for (let o = 0; o < O; o++) {
         for (let i = o * plane; i < (o + 1) * plane; i++) yb[i] += bias[o];
       }
     }
   }
+}
+
+/** Arguments of {@link conv2dForward} (the GPU recorder's `Conv2dForwardGpuArgs` by the same names). */
+export interface Conv2dForwardArgs {
+  /** Input [B, C, H, W] (u8 pixels read as value/255). */
+  x: Floats | Uint8Array;
+  /** Weights [O, C, KH, KW]. */
+  w: Floats;
+  /** Bias [O]; none when null/undefined. */
+  b?: Floats | null;
+  /** Output [B, O, OH, OW], overwritten. */
+  y: Floats;
+  /** The matrix product to use (default the twin {@link matmul}). */
+  matmul?: MatmulFn;
 }
 
 /** Arguments of {@link conv2dBackward}. */
@@ -261,10 +270,10 @@ export function conv2dBackward(s: Conv2dShape, args: Conv2dBackwardArgs): void {
     }
     if (dw) {
       im2col(s, x, b, xs, cols!);
-      mm(dyb, cols!, dw, O, K, plane, { transB: true, accumulate: true });
+      mm({ a: dyb, b: cols!, c: dw, m: O, n: K, k: plane, transB: true, accumulate: true });
     }
     if (dx) {
-      mm(w, dyb, dcols!, K, plane, O, { transA: true });
+      mm({ a: w, b: dyb, c: dcols!, m: K, n: plane, k: O, transA: true });
       col2imAdd(s, dcols!, b, dx);
     }
   }

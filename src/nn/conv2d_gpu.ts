@@ -16,17 +16,18 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import {
+  bindTensor,
   type BufferRange,
-  checkBufferSize,
   createStorageBuffer,
   createUniformBuffer,
+  dummyBuffer,
   ParamWriter,
 } from "../gpu/buffers.ts";
-import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
+import { type Dispatch, grid1d, makeDispatch, makeDispatch1d } from "../gpu/plan.ts";
 import { checkConv2dShape, conv2dOutputSize, type Conv2dShape } from "./conv2d.ts";
 
-/** Threads per workgroup of every conv2d kernel. */
-const THREADS = 256;
+/** Threads per workgroup of every conv2d kernel (the shader's WG). */
+const WG = 256;
 /** Reduction step of the GEMM tiles (rows of the weight-gradient reduction per step). */
 const BK = 8;
 /** Workgroups the weight-gradient pass aims for (tiles × chunks) to fill a large GPU. */
@@ -74,58 +75,6 @@ export interface Conv2dBackwardGpuArgs {
   reductionChunk?: number;
 }
 
-/**
- * Checks a range against the device's limits and the shape it must hold and returns it
- * narrowed to exactly those bytes (u8 tensors: one byte an element, packed 4 a u32). Errors
- * name the kernel, the argument and the shape.
- */
-function bindTensor(
-  gpu: Gpu,
-  kernel: string,
-  arg: string,
-  range: BufferRange,
-  shape: readonly number[],
-  u8 = false,
-): BufferRange {
-  const elements = shape.reduce((a, b) => a * b, 1);
-  const unit = u8 ? "bytes (u8)" : "floats";
-  const desc = `[${shape.join(", ")}] (${elements} ${unit})`;
-  if (u8 && elements % 4 !== 0) {
-    throw new RangeError(
-      `${kernel}: ${arg} of shape ${desc} holds u8 packed 4 a u32: its size must be a ` +
-        "multiple of 4",
-    );
-  }
-  const needed = u8 ? elements : elements * 4;
-  checkBufferSize(gpu, `${kernel} ${arg} ${desc}`, needed);
-  const buffer = range instanceof GPUBuffer ? range : range.buffer;
-  const offset = range instanceof GPUBuffer ? 0 : range.offset ?? 0;
-  const align = gpu.limits.minStorageBufferOffsetAlignment;
-  if (offset % align !== 0) {
-    throw new RangeError(
-      `${kernel}: ${arg} starts at byte offset ${offset}, not a multiple of the device's ` +
-        `minStorageBufferOffsetAlignment (${align})`,
-    );
-  }
-  const rest = Math.max(0, buffer.size - offset);
-  const available = range instanceof GPUBuffer ? rest : Math.min(range.size ?? rest, rest);
-  if (available < needed) {
-    const where = offset ? ` (from byte offset ${offset} of a ${buffer.size}-byte buffer)` : "";
-    const have = u8 ? available : Math.floor(available / 4);
-    throw new RangeError(`${kernel}: ${arg} holds ${have} ${unit}${where}, expected shape ${desc}`);
-  }
-  return { buffer, offset, size: needed };
-}
-
-const dummies = new WeakMap<GPUDevice, GPUBuffer>();
-
-/** A 4-byte buffer bound where an entry point declares a binding it does not read. */
-function dummyBuffer(gpu: Gpu): GPUBuffer {
-  let buf = dummies.get(gpu.device);
-  if (!buf) dummies.set(gpu.device, buf = createStorageBuffer(gpu, 4, "conv2d dummy"));
-  return buf;
-}
-
 /** Threads along the rows of a GEMM tile (4 rows each) for `rows` rows: tiles of 16, 32 or 64. */
 function rowThreads(rows: number): number {
   return rows <= 16 ? 4 : rows <= 32 ? 8 : 16;
@@ -149,11 +98,12 @@ function params(
   return createUniformBuffer(gpu, bytes, label);
 }
 
-/** The pipeline constants shared by the GEMM entry points: the sizes. */
+/** The pipeline constants shared by the GEMM entry points: the sizes and WG. */
 function sizeConstants(s: Conv2dShape): Record<string, number> {
   const { outHeight: OH, outWidth: OW } = conv2dOutputSize(s);
   const { inHeight: H, inWidth: W, kernelH: KH, kernelW: KW, stride: S } = s;
   return {
+    WG,
     BATCH: s.batch,
     C: s.inChannels,
     H,
@@ -209,7 +159,7 @@ export async function recordConv2dForward(
     "x",
     args.x,
     [s.batch, s.inChannels, s.inHeight, s.inWidth],
-    u8,
+    u8 ? "u8" : "f32",
   );
   const w = bindTensor(gpu, kernel, "w", args.w, [
     s.outChannels,
@@ -220,7 +170,7 @@ export async function recordConv2dForward(
   const b = args.b ? bindTensor(gpu, kernel, "b", args.b, [s.outChannels]) : undefined;
   const y = bindTensor(gpu, kernel, "y", args.y, [s.batch, s.outChannels, OH, OW]);
   const MT = rowThreads(s.outChannels);
-  const bn = 4 * (THREADS / MT);
+  const bn = 4 * (WG / MT);
   const [gx, gy] = grid1d(s.batch * OH * OW, bn);
   const d = await makeDispatch(
     gpu,
@@ -254,7 +204,7 @@ export async function recordConv2dBackward(
   const accumulate = args.accumulate ?? false;
   const xShape = [s.batch, s.inChannels, s.inHeight, s.inWidth];
   const wShape = [s.outChannels, s.inChannels, s.kernelH, s.kernelW];
-  const x = bindTensor(gpu, kernel, "x", args.x, xShape, u8);
+  const x = bindTensor(gpu, kernel, "x", args.x, xShape, u8 ? "u8" : "f32");
   const w = bindTensor(gpu, kernel, "w", args.w, wShape);
   const dy = bindTensor(gpu, kernel, "dy", args.dy, [s.batch, s.outChannels, OH, OW]);
   if (args.dx && u8) {
@@ -275,7 +225,7 @@ export async function recordConv2dBackward(
   const out: Dispatch[] = [];
   if (dx) {
     const MT = rowThreads(s.inChannels);
-    const bn = 4 * (THREADS / MT);
+    const bn = 4 * (WG / MT);
     const cols = s.batch * base.HQ * base.WQ;
     const [gx, gy] = grid1d(cols, bn);
     const gz = s.stride * s.stride * Math.ceil(s.inChannels / (4 * MT));
@@ -299,7 +249,7 @@ export async function recordConv2dBackward(
     const K = base.K;
     const rows = s.batch * OH * OW;
     const MT = rowThreads(s.outChannels);
-    const bn = 4 * (THREADS / MT);
+    const bn = 4 * (WG / MT);
     const tiles = Math.ceil(K / bn) * Math.ceil(s.outChannels / (4 * MT));
     let chunk = args.reductionChunk ??
       Math.max(WGRAD_MIN_CHUNK, Math.ceil(rows / Math.ceil(WGRAD_TARGET_WORKGROUPS / tiles)));
@@ -332,11 +282,10 @@ export async function recordConv2dBackward(
       ], consts),
     );
     const reduce = (target: BufferRange, bias: boolean, n: number) =>
-      makeDispatch(
-        gpu,
-        "conv2d",
-        "wgradReduce",
-        [
+      makeDispatch1d(gpu, {
+        shader: "conv2d",
+        entryPoint: "wgradReduce",
+        buffers: [
           params(gpu, `${kernel} reduce`, {
             inputU8: u8,
             accumulate,
@@ -354,8 +303,9 @@ export async function recordConv2dBackward(
           part,
           target,
         ],
-        grid1d(n),
-      );
+        n,
+        wg: WG,
+      });
     if (dw) out.push(await reduce(dw, false, s.outChannels * K));
     if (db) out.push(await reduce(db, true, s.outChannels));
   }

@@ -11,19 +11,15 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import {
+  bindTensor,
   type BufferRange,
   createStorageBuffer,
   createUniformBuffer,
   ParamWriter,
 } from "../gpu/buffers.ts";
-import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
+import type { Dispatch } from "../gpu/plan.ts";
 import { LOSS_STATS, resolveActorCriticOptions } from "./actor_critic.ts";
-import {
-  type ActorCriticGpuOptions,
-  bindTensor,
-  HEAD_WORKGROUP,
-  rowGrid,
-} from "./actor_critic_gpu.ts";
+import { type ActorCriticGpuOptions, recordHeadKernel, rowGrid } from "./actor_critic_gpu.ts";
 import { checkU32 } from "./sample.ts";
 import { checkPositiveInt } from "./types.ts";
 
@@ -93,13 +89,13 @@ export async function recordGaussianSample(
   checkDims(kernel, B, D);
   checkU32(kernel, "seed", seed);
   checkU32(kernel, "streamOffset", streamOffset);
-  return await makeDispatch(gpu, "gaussian", "sample", [
+  return await recordHeadKernel(gpu, "gaussian", "sample", [
     params(gpu, kernel, { B, D, seed, streamOffset }),
     bindTensor(gpu, kernel, "mean", buffers.mean, [B, D]),
     bindTensor(gpu, kernel, "logStd", buffers.logStd, [D]),
     bindTensor(gpu, kernel, "counter", buffers.counter, [1], "u32"),
     bindTensor(gpu, kernel, "actions", buffers.actions, [B, D]),
-  ], grid1d(B * D, HEAD_WORKGROUP));
+  ], rowGrid(B * D).grid);
 }
 
 /** GPU buffers of {@link recordGaussianEvaluate}. */
@@ -126,7 +122,7 @@ export async function recordGaussianEvaluate(
   const kernel = "gaussian.evaluate";
   checkDims(kernel, B, D);
   const x = buffers;
-  return await makeDispatch(gpu, "gaussian", "evaluate", [
+  return await recordHeadKernel(gpu, "gaussian", "evaluate", [
     params(gpu, kernel, { B, D }),
     bindTensor(gpu, kernel, "mean", x.mean, [B, D]),
     bindTensor(gpu, kernel, "logStd", x.logStd, [D]),
@@ -209,12 +205,12 @@ export async function recordGaussianLoss(
   const width = LOSS_STATS + D;
   const partials = createStorageBuffer(gpu, groups * width * 4, `${kernel} partials`);
   const common = { B, D, valueCoef, entropyCoef, scale, statsOffset, numPartials: groups };
-  const loss = await makeDispatch(gpu, "gaussian", "loss", [
+  const loss = await recordHeadKernel(gpu, "gaussian", "loss", [
     params(gpu, kernel, common),
     ...bound,
     partials,
   ], grid);
-  const reduce = await makeDispatch(gpu, "gaussian", "reduce", [
+  const reduce = await recordHeadKernel(gpu, "gaussian", "reduce", [
     params(gpu, "gaussian.reduce", common),
     partials,
     stats,

@@ -23,8 +23,13 @@
  * @module
  */
 
-import { conv2dOutputSize, type Conv2dShape } from "./conv2d.ts";
-import { checkMatmulDims, matmul, type MatmulOptions } from "./linear.ts";
+import {
+  type Conv2dBackwardArgs,
+  type Conv2dForwardArgs,
+  conv2dOutputSize,
+  type Conv2dShape,
+} from "./conv2d.ts";
+import { checkMatmulDims, matmul, type MatmulArgs } from "./linear.ts";
 import { checkShape, type Floats } from "./types.ts";
 import {
   GEMM_NR,
@@ -240,31 +245,24 @@ const up = (x: number, to: number) => Math.ceil(x / to) * to;
  * `Float32Array`s and the product is big enough ({@link GEMM_MIN_WORK}); on the twin
  * otherwise. Sums run in a different order than the twin's: results agree to f32 rounding.
  */
-export function gemm(
-  a: Floats,
-  b: Floats,
-  c: Floats,
-  m: number,
-  n: number,
-  k: number,
-  opts: MatmulOptions = {},
-): void {
+export function gemm(args: MatmulArgs): void {
+  const { a, b, c, m, n, k } = args;
   const kern = forced === "ts" ? null : load();
   if (
     !kern || m * n * k < GEMM_MIN_WORK || !(a instanceof Float32Array) ||
     !(b instanceof Float32Array) || !(c instanceof Float32Array)
   ) {
-    matmul(a, b, c, m, n, k, opts);
+    matmul(args);
     return;
   }
-  const { transA = false, transB = false, accumulate = false, alpha = 1 } = opts;
+  const { transA = false, transB = false, accumulate = false, alpha = 1 } = args;
   checkMatmulDims("gemm", m, n, k);
   checkShape("gemm", transA ? "a (transposed)" : "a", a.length, transA ? [k, m] : [m, k]);
   checkShape("gemm", transB ? "b (transposed)" : "b", b.length, transB ? [n, k] : [k, n]);
   checkShape("gemm", "c", c.length, [m, n]);
   const L = layout(m, n, k, 0);
   if (L.end > 2 ** 31) {
-    matmul(a, b, c, m, n, k, opts); // beyond what i32 addressing in the kernel can reach
+    matmul(args); // beyond what i32 addressing in the kernel can reach
     return;
   }
   const mem = ensure(kern, L.end);
@@ -420,13 +418,8 @@ function im2colSample(
  * reads value/255). Returns false, writing nothing, when the fast path cannot take it (float64
  * arrays, a forced twin, too little work): the caller runs the twin.
  */
-export function conv2dForwardWasm(
-  s: Conv2dShape,
-  x: Floats | Uint8Array,
-  w: Floats,
-  bias: Floats | null,
-  y: Floats,
-): boolean {
+export function conv2dForwardWasm(s: Conv2dShape, args: Conv2dForwardArgs): boolean {
+  const { x, w, b: bias, y } = args;
   const plan = convPlan("conv2d.forward", s, x, w, y, false);
   if (!plan || x instanceof Float64Array || !(y instanceof Float32Array)) return false;
   const { kern, L, K, plane, n, mem } = plan;
@@ -455,18 +448,7 @@ export function conv2dForwardWasm(
  * false, writing nothing, when the fast path cannot take it (a u8 input asked for dx among
  * them: the twin throws the error).
  */
-export function conv2dBackwardWasm(
-  s: Conv2dShape,
-  args: {
-    x: Floats | Uint8Array;
-    w: Floats;
-    dy: Floats;
-    dx?: Floats | null;
-    dw?: Floats | null;
-    db?: Floats | null;
-    accumulate?: boolean;
-  },
-): boolean {
+export function conv2dBackwardWasm(s: Conv2dShape, args: Conv2dBackwardArgs): boolean {
   const { x, w, dy, dx, dw, db, accumulate = false } = args;
   if (dx && (x instanceof Uint8Array || !(dx instanceof Float32Array))) return false;
   if (dw && !(dw instanceof Float32Array)) return false;

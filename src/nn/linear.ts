@@ -25,19 +25,30 @@ export interface MatmulOptions {
 }
 
 /**
- * A matrix product with the contract of {@link matmul}. The layers take one as an optional
- * last argument (default: the twin {@link matmul}); the CPU backend passes the WebAssembly
- * fast path `gemm` of `gemm.ts`.
+ * Arguments of {@link matmul}: the operands and the fields of matmul.wgsl's `Params` (m, n,
+ * k, accumulate, alpha), named so that swapped sizes do not pass silently.
  */
-export type MatmulFn = (
-  a: Floats,
-  b: Floats,
-  c: Floats,
-  m: number,
-  n: number,
-  k: number,
-  opts?: MatmulOptions,
-) => void;
+export interface MatmulArgs extends MatmulOptions {
+  /** A: `[m, k]`, or `[k, m]` when transA. */
+  a: Floats;
+  /** B: `[k, n]`, or `[n, k]` when transB. */
+  b: Floats;
+  /** C: `[m, n]`, written (or added to when accumulate). Must not alias A or B. */
+  c: Floats;
+  /** Rows of C. */
+  m: number;
+  /** Columns of C. */
+  n: number;
+  /** Inner dimension. */
+  k: number;
+}
+
+/**
+ * A matrix product with the contract of {@link matmul}. The layers take one as an optional
+ * `matmul` argument (default: the twin {@link matmul}); the CPU backend passes the
+ * WebAssembly fast path `gemm` of `gemm.ts`.
+ */
+export type MatmulFn = (args: MatmulArgs) => void;
 
 /** Throws a RangeError naming the kernel unless m, n, k are positive integers. */
 export function checkMatmulDims(kernel: string, m: number, n: number, k: number): void {
@@ -51,16 +62,8 @@ export function checkMatmulDims(kernel: string, m: number, n: number, k: number)
  * A is `[m, k]` (or `[k, m]` when transA), B is `[k, n]` (or `[n, k]` when transB),
  * C is `[m, n]`. C must not alias A or B.
  */
-export function matmul(
-  a: Floats,
-  b: Floats,
-  c: Floats,
-  m: number,
-  n: number,
-  k: number,
-  opts: MatmulOptions = {},
-): void {
-  const { transA = false, transB = false, accumulate = false, alpha = 1 } = opts;
+export function matmul(args: MatmulArgs): void {
+  const { a, b, c, m, n, k, transA = false, transB = false, accumulate = false, alpha = 1 } = args;
   checkMatmulDims("matmul", m, n, k);
   checkShape("matmul", transA ? "a (transposed)" : "a", a.length, transA ? [k, m] : [m, k]);
   checkShape("matmul", transB ? "b (transposed)" : "b", b.length, transB ? [n, k] : [k, n]);
@@ -204,7 +207,7 @@ export function linearForward(args: LinearForwardArgs): void {
   const b = args.b ?? null;
   const mm = args.matmul ?? matmul;
   checkLinearShapes("linear.forward", batch, inFeatures, outFeatures, { x, w, b, y });
-  mm(x, w, y, batch, outFeatures, inFeatures, { transB: true });
+  mm({ a: x, b: w, c: y, m: batch, n: outFeatures, k: inFeatures, transB: true });
   if (b) {
     for (let r = 0; r < batch; r++) {
       const row = r * outFeatures;
@@ -247,8 +250,10 @@ export function linearBackward(args: LinearBackwardArgs): void {
   const { x, w, dy, dx, dw, db, batch, inFeatures, outFeatures, accumulate = false } = args;
   const mm = args.matmul ?? matmul;
   checkLinearShapes("linear.backward", batch, inFeatures, outFeatures, { x, w, dy, dx, dw, db });
-  if (dx) mm(dy, w, dx, batch, inFeatures, outFeatures, { accumulate });
-  if (dw) mm(dy, x, dw, outFeatures, inFeatures, batch, { transA: true, accumulate });
+  if (dx) mm({ a: dy, b: w, c: dx, m: batch, n: inFeatures, k: outFeatures, accumulate });
+  if (dw) {
+    mm({ a: dy, b: x, c: dw, m: outFeatures, n: inFeatures, k: batch, transA: true, accumulate });
+  }
   if (db) columnSum(dy, db, batch, outFeatures, accumulate);
 }
 

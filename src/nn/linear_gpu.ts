@@ -16,10 +16,11 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import {
+  bindTensor,
   type BufferRange,
-  checkBufferSize,
   createStorageBuffer,
   createUniformBuffer,
+  dummyBuffer,
   ParamWriter,
 } from "../gpu/buffers.ts";
 import { type Dispatch, makeDispatch } from "../gpu/plan.ts";
@@ -29,7 +30,7 @@ import { checkLinearShapes, checkMatmulDims } from "./linear.ts";
 export type MatmulPath = "small" | "big";
 
 /** Arguments of {@link recordMatmul}. */
-export interface MatmulArgs {
+export interface MatmulGpuArgs {
   /** A: `[m, k]`, or `[k, m]` when transA. */
   a: BufferRange;
   /** B: `[k, n]`, or `[n, k]` when transB. */
@@ -58,8 +59,10 @@ export interface MatmulArgs {
 
 /** Edge of the output tile of the big kernel. */
 export const BIG_TILE = 128;
-/** Edge of the output tile of the small kernel. */
+/** Edge of the output tile of the small kernel (its SMALL_TILE; SMALL_TILE² threads). */
 export const SMALL_TILE = 16;
+/** Columns per workgroup of the column sum (its WG; 4 row lanes each). */
+const COLSUM_WG = 64;
 
 /**
  * The kernel used for an m×n×k product: the 128×128 register-tiled kernel when both edges of
@@ -74,78 +77,34 @@ export function chooseMatmulPath(m: number, n: number, k: number): MatmulPath {
   return 2 * m * n >= padded ? "big" : "small";
 }
 
-const dummies = new WeakMap<GPUDevice, GPUBuffer>();
-
-/** A 4-byte buffer bound where a kernel declares an unused binding. */
-function dummyBuffer(gpu: Gpu): GPUBuffer {
-  let buf = dummies.get(gpu.device);
-  if (!buf) dummies.set(gpu.device, buf = createStorageBuffer(gpu, 4, "matmul dummy"));
-  return buf;
-}
-
-/**
- * Checks a range against the device's limits and the shape it must hold, and returns it
- * narrowed to exactly the shape's bytes. Errors name the kernel, the argument and the shape.
- */
-export function bindRange(
-  gpu: Gpu,
-  kernel: string,
-  arg: string,
-  range: BufferRange,
-  shape: readonly number[],
-): BufferRange {
-  const elements = shape.reduce((x, y) => x * y, 1);
-  const needed = elements * 4;
-  const desc = `[${shape.join(", ")}] (${elements} floats)`;
-  checkBufferSize(gpu, `${kernel} ${arg} ${desc}`, needed);
-  const buffer = range instanceof GPUBuffer ? range : range.buffer;
-  const offset = range instanceof GPUBuffer ? 0 : range.offset ?? 0;
-  const align = gpu.limits.minStorageBufferOffsetAlignment;
-  if (offset % align !== 0) {
-    throw new RangeError(
-      `${kernel}: ${arg} starts at byte offset ${offset}, not a multiple of the device's ` +
-        `minStorageBufferOffsetAlignment (${align})`,
-    );
-  }
-  const rest = Math.max(0, buffer.size - offset);
-  const available = range instanceof GPUBuffer ? rest : Math.min(range.size ?? rest, rest);
-  if (available < needed) {
-    const where = offset ? ` (from byte offset ${offset} of a ${buffer.size}-byte buffer)` : "";
-    throw new RangeError(
-      `${kernel}: ${arg} holds ${Math.floor(available / 4)} floats${where}, expected shape ${desc}`,
-    );
-  }
-  return { buffer, offset, size: needed };
-}
-
 /**
  * Records C[m,n] = alpha·op(A)·op(B) (+ bias) (+ C when accumulate) as one dispatch of the
  * small or the big kernel. Uniforms are written at record time; replaying the plan reruns the
  * same product.
  */
-export async function recordMatmul(gpu: Gpu, args: MatmulArgs): Promise<Dispatch[]> {
+export async function recordMatmul(gpu: Gpu, args: MatmulGpuArgs): Promise<Dispatch[]> {
   const { m, n, k, transA = false, transB = false, accumulate = false, alpha = 1 } = args;
   const kernel = "matmul";
   checkMatmulDims(kernel, m, n, k);
   if (args.path !== undefined && args.path !== "small" && args.path !== "big") {
     throw new RangeError(`${kernel}: path must be "small" or "big", got ${String(args.path)}`);
   }
-  const a = bindRange(
+  const a = bindTensor(
     gpu,
     kernel,
     transA ? "a (transposed)" : "a",
     args.a,
     transA ? [k, m] : [m, k],
   );
-  const b = bindRange(
+  const b = bindTensor(
     gpu,
     kernel,
     transB ? "b (transposed)" : "b",
     args.b,
     transB ? [n, k] : [k, n],
   );
-  const c = bindRange(gpu, kernel, "c", args.c, [m, n]);
-  const bias = args.bias ? bindRange(gpu, kernel, "bias", args.bias, [n]) : dummyBuffer(gpu);
+  const c = bindTensor(gpu, kernel, "c", args.c, [m, n]);
+  const bias = args.bias ? bindTensor(gpu, kernel, "bias", args.bias, [n]) : dummyBuffer(gpu);
   const path = args.path ?? chooseMatmulPath(m, n, k);
   const params = createUniformBuffer(
     gpu,
@@ -160,7 +119,12 @@ export async function recordMatmul(gpu: Gpu, args: MatmulArgs): Promise<Dispatch
     entry,
     [params, c, a, b, bias],
     [Math.ceil(n / tile), Math.ceil(m / tile)],
-    { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, HAS_BIAS: args.bias ? 1 : 0 },
+    {
+      TRANS_A: transA ? 1 : 0,
+      TRANS_B: transB ? 1 : 0,
+      HAS_BIAS: args.bias ? 1 : 0,
+      ...(path === "big" ? {} : { SMALL_TILE }),
+    },
   );
   return [d];
 }
@@ -180,8 +144,8 @@ export async function recordColumnSum(
   const kernel = "colsum";
   const { rows, cols, accumulate = false } = args;
   checkMatmulDims(kernel, rows, cols, 1);
-  const x = bindRange(gpu, kernel, "x", args.x, [rows, cols]);
-  const out = bindRange(gpu, kernel, "out", args.out, [cols]);
+  const x = bindTensor(gpu, kernel, "x", args.x, [rows, cols]);
+  const out = bindTensor(gpu, kernel, "out", args.out, [cols]);
   const pass = (src: BufferRange, dst: BufferRange, r: number, chunk: number, acc: boolean) =>
     makeDispatch(
       gpu,
@@ -196,7 +160,8 @@ export async function recordColumnSum(
         dst,
         src,
       ],
-      [Math.ceil(cols / 64), Math.ceil(r / chunk)],
+      [Math.ceil(cols / COLSUM_WG), Math.ceil(r / chunk)],
+      { WG: COLSUM_WG },
     );
   if (rows <= COLSUM_CHUNK) return [await pass(x, out, rows, rows, accumulate)];
   const chunks = Math.ceil(rows / COLSUM_CHUNK);
@@ -235,10 +200,10 @@ export async function recordLinearForward(
   const { batch, inFeatures, outFeatures } = args;
   const kernel = "linear.forward";
   checkLinearShapes(kernel, batch, inFeatures, outFeatures, {});
-  bindRange(gpu, kernel, "x", args.x, [batch, inFeatures]);
-  bindRange(gpu, kernel, "w", args.w, [outFeatures, inFeatures]);
-  if (args.b) bindRange(gpu, kernel, "b", args.b, [outFeatures]);
-  bindRange(gpu, kernel, "y", args.y, [batch, outFeatures]);
+  bindTensor(gpu, kernel, "x", args.x, [batch, inFeatures]);
+  bindTensor(gpu, kernel, "w", args.w, [outFeatures, inFeatures]);
+  if (args.b) bindTensor(gpu, kernel, "b", args.b, [outFeatures]);
+  bindTensor(gpu, kernel, "y", args.y, [batch, outFeatures]);
   return await recordMatmul(gpu, {
     a: args.x,
     b: args.w,
@@ -289,12 +254,12 @@ export async function recordLinearBackward(
   const { batch, inFeatures, outFeatures, accumulate = false, path } = args;
   const kernel = "linear.backward";
   checkLinearShapes(kernel, batch, inFeatures, outFeatures, {});
-  bindRange(gpu, kernel, "x", args.x, [batch, inFeatures]);
-  bindRange(gpu, kernel, "w", args.w, [outFeatures, inFeatures]);
-  bindRange(gpu, kernel, "dy", args.dy, [batch, outFeatures]);
-  if (args.dx) bindRange(gpu, kernel, "dx", args.dx, [batch, inFeatures]);
-  if (args.dw) bindRange(gpu, kernel, "dw", args.dw, [outFeatures, inFeatures]);
-  if (args.db) bindRange(gpu, kernel, "db", args.db, [outFeatures]);
+  bindTensor(gpu, kernel, "x", args.x, [batch, inFeatures]);
+  bindTensor(gpu, kernel, "w", args.w, [outFeatures, inFeatures]);
+  bindTensor(gpu, kernel, "dy", args.dy, [batch, outFeatures]);
+  if (args.dx) bindTensor(gpu, kernel, "dx", args.dx, [batch, inFeatures]);
+  if (args.dw) bindTensor(gpu, kernel, "dw", args.dw, [outFeatures, inFeatures]);
+  if (args.db) bindTensor(gpu, kernel, "db", args.db, [outFeatures]);
   const out: Dispatch[] = [];
   if (args.dx) {
     out.push(

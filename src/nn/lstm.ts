@@ -525,7 +525,7 @@ export function lstmSequenceForward(a: LstmSequenceForwardArgs): void {
   });
   lstmForwardStart({ B, H, h0, c0, starts, cache, hmStep });
   for (let t = 0; t < T; t++) {
-    mm(hmStep, params.wHh, gStep, B, 4 * H, H, { transB: true });
+    mm({ a: hmStep, b: params.wHh, c: gStep, m: B, n: 4 * H, k: H, transB: true });
     lstmForwardStep({ t, T, B, H, gStep, cache, hs, hmStep, starts, hFinal: hT, cFinal: cT });
   }
 }
@@ -583,7 +583,7 @@ export function lstmSequenceBackward(a: LstmSequenceBackwardArgs): void {
   lstmBackwardStart({ dhFinal: a.dhT, dcFinal: a.dcT, dhCarry, dcCarry });
   for (let t = T - 1; t >= 0; t--) {
     lstmBackwardStep({ t, T, B, H, cache, starts, dhs, dhCarry, dcCarry, dgAll, dgStep });
-    if (t > 0 || wantState) mm(dgStep, params.wHh, dhCarry, B, H, 4 * H);
+    if (t > 0 || wantState) mm({ a: dgStep, b: params.wHh, c: dhCarry, m: B, n: H, k: 4 * H });
   }
   const rows = {
     x,
@@ -596,7 +596,16 @@ export function lstmSequenceBackward(a: LstmSequenceBackwardArgs): void {
   };
   linearBackward({ ...rows, dx });
   linearBackward({ ...rows, dw: grads.dwIh, db: grads.db, accumulate: true });
-  mm(dgAll, cache.hm, grads.dwHh, 4 * H, H, T * B, { transA: true, accumulate: true });
+  mm({
+    a: dgAll,
+    b: cache.hm,
+    c: grads.dwHh,
+    m: 4 * H,
+    n: H,
+    k: T * B,
+    transA: true,
+    accumulate: true,
+  });
   if (wantState) lstmBackwardFinish({ B, H, starts, dhCarry, dcCarry, dh0, dc0 });
 }
 

@@ -20,18 +20,15 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import {
+  bindTensor,
   type BufferRange,
   createStorageBuffer,
   createUniformBuffer,
+  dummyBuffer,
   ParamWriter,
 } from "../gpu/buffers.ts";
-import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
-import {
-  bindRange,
-  recordLinearBackward,
-  recordLinearForward,
-  recordMatmul,
-} from "./linear_gpu.ts";
+import { type Dispatch, makeDispatch1d } from "../gpu/plan.ts";
+import { recordLinearBackward, recordLinearForward, recordMatmul } from "./linear_gpu.ts";
 import { checkLstmDims, type LstmCacheLayout, lstmCacheLayout, type LstmDims } from "./lstm.ts";
 
 /** LSTM weights on the GPU: wIh [4H, I], wHh [4H, H], b [4H] (gate rows i, f, g, o). */
@@ -169,15 +166,6 @@ export interface LstmSequenceBackwardGpuArgs {
   readonly dGates?: BufferRange;
 }
 
-const dummies = new WeakMap<GPUDevice, GPUBuffer>();
-
-/** A 4-byte buffer bound where a kernel's optional binding is absent (its flag bit is 0). */
-function dummy(gpu: Gpu): GPUBuffer {
-  let buf = dummies.get(gpu.device);
-  if (!buf) dummies.set(gpu.device, buf = createStorageBuffer(gpu, 4, "lstm dummy"));
-  return buf;
-}
-
 function checkGpuCache(kernel: string, cache: LstmGpuCache, T: number, B: number, H: number) {
   if (cache.T !== T || cache.B !== B || cache.H !== H) {
     throw new RangeError(
@@ -196,9 +184,9 @@ function checkGpuParams(
   names: readonly [string, string, string],
 ): void {
   const [wIh, wHh, b] = "wIh" in p ? [p.wIh, p.wHh, p.b] : [p.dwIh, p.dwHh, p.db];
-  bindRange(gpu, kernel, names[0], wIh, [4 * H, I]);
-  bindRange(gpu, kernel, names[1], wHh, [4 * H, H]);
-  bindRange(gpu, kernel, names[2], b, [4 * H]);
+  bindTensor(gpu, kernel, names[0], wIh, [4 * H, I]);
+  bindTensor(gpu, kernel, names[1], wHh, [4 * H, H]);
+  bindTensor(gpu, kernel, names[2], b, [4 * H]);
 }
 
 /** The uniform of one lstm.wgsl dispatch. */
@@ -218,6 +206,19 @@ function lstmUniform(
   );
 }
 
+/** Workgroup size of the lstm kernels (the shader's WG). */
+const WG = 64;
+
+/** Records an lstm.wgsl entry point over its `n` = B·H invocations. */
+function recordLstmKernel(
+  gpu: Gpu,
+  entryPoint: string,
+  n: number,
+  buffers: readonly (BufferRange | undefined)[],
+): Promise<Dispatch> {
+  return makeDispatch1d(gpu, { shader: "lstm", entryPoint, buffers, n, wg: WG });
+}
+
 /**
  * Records the forward over a T-step sequence: hs [T, B, H], the optional final state, and the
  * cache for {@link recordLstmSequenceBackward}. Returns the whole static plan (2T + 2
@@ -232,18 +233,17 @@ export async function recordLstmSequenceForward(
   checkLstmDims(k, T, B, I, H);
   checkGpuParams(gpu, k, params, I, H, ["wIh", "wHh", "b"]);
   checkGpuCache(k, cache, T, B, H);
-  const x = bindRange(gpu, k, "x", args.x, [T, B, I]);
-  const starts = bindRange(gpu, k, "starts", args.starts, [T, B]);
-  const h0 = bindRange(gpu, k, "h0", args.h0, [B, H]);
-  const c0 = bindRange(gpu, k, "c0", args.c0, [B, H]);
-  const hs = bindRange(gpu, k, "hs", args.hs, [T, B, H]);
-  const hT = args.hT ? bindRange(gpu, k, "hT", args.hT, [B, H]) : dummy(gpu);
-  const cT = args.cT ? bindRange(gpu, k, "cT", args.cT, [B, H]) : dummy(gpu);
+  const x = bindTensor(gpu, k, "x", args.x, [T, B, I]);
+  const starts = bindTensor(gpu, k, "starts", args.starts, [T, B]);
+  const h0 = bindTensor(gpu, k, "h0", args.h0, [B, H]);
+  const c0 = bindTensor(gpu, k, "c0", args.c0, [B, H]);
+  const hs = bindTensor(gpu, k, "hs", args.hs, [T, B, H]);
+  const hT = args.hT ? bindTensor(gpu, k, "hT", args.hT, [B, H]) : dummyBuffer(gpu);
+  const cT = args.cT ? bindTensor(gpu, k, "cT", args.cT, [B, H]) : dummyBuffer(gpu);
   const flags = (args.hT ? 1 : 0) | (args.cT ? 2 : 0);
   const gStep = createStorageBuffer(gpu, B * 4 * H * 4, "lstm gStep");
   const hmStep = createStorageBuffer(gpu, B * H * 4, "lstm hmStep");
   const cacheAll = cache.buffer;
-  const grid = grid1d(B * H, 64);
 
   const plan: Dispatch[] = [];
   plan.push(
@@ -258,14 +258,14 @@ export async function recordLstmSequenceForward(
     }),
   );
   plan.push(
-    await makeDispatch(gpu, "lstm", "forward_start", [
+    await recordLstmKernel(gpu, "forward_start", B * H, [
       lstmUniform(gpu, "lstm.forward_start", cache, 0, 0),
       h0,
       c0,
       starts,
       cacheAll,
       hmStep,
-    ], grid),
+    ]),
   );
   for (let t = 0; t < T; t++) {
     plan.push(
@@ -280,7 +280,7 @@ export async function recordLstmSequenceForward(
       }),
     );
     plan.push(
-      await makeDispatch(gpu, "lstm", "forward_step", [
+      await recordLstmKernel(gpu, "forward_step", B * H, [
         lstmUniform(gpu, "lstm.forward_step", cache, t, flags),
         gStep,
         cacheAll,
@@ -289,7 +289,7 @@ export async function recordLstmSequenceForward(
         starts,
         hT,
         cT,
-      ], grid),
+      ]),
     );
   }
   return plan;
@@ -309,40 +309,39 @@ export async function recordLstmSequenceBackward(
   checkGpuParams(gpu, k, params, I, H, ["wIh", "wHh", "b"]);
   checkGpuParams(gpu, k, grads, I, H, ["dwIh", "dwHh", "db"]);
   checkGpuCache(k, cache, T, B, H);
-  const x = bindRange(gpu, k, "x", args.x, [T, B, I]);
-  const starts = bindRange(gpu, k, "starts", args.starts, [T, B]);
-  const dhs = bindRange(gpu, k, "dhs", args.dhs, [T, B, H]);
-  const dx = bindRange(gpu, k, "dx", args.dx, [T, B, I]);
+  const x = bindTensor(gpu, k, "x", args.x, [T, B, I]);
+  const starts = bindTensor(gpu, k, "starts", args.starts, [T, B]);
+  const dhs = bindTensor(gpu, k, "dhs", args.dhs, [T, B, H]);
+  const dx = bindTensor(gpu, k, "dx", args.dx, [T, B, I]);
   const opt = (name: "dhT" | "dcT" | "dh0" | "dc0") => {
     const r = args[name];
-    return r ? bindRange(gpu, k, name, r, [B, H]) : dummy(gpu);
+    return r ? bindTensor(gpu, k, name, r, [B, H]) : dummyBuffer(gpu);
   };
   const dhT = opt("dhT");
   const dcT = opt("dcT");
   const dh0 = opt("dh0");
   const dc0 = opt("dc0");
   const dG = args.dGates
-    ? bindRange(gpu, k, "dGates", args.dGates, [T, B, 4 * H])
+    ? bindTensor(gpu, k, "dGates", args.dGates, [T, B, 4 * H])
     : createStorageBuffer(gpu, T * B * 4 * H * 4, "lstm dGates");
   const dgStep = createStorageBuffer(gpu, B * 4 * H * 4, "lstm dgStep");
   const dhCarry = createStorageBuffer(gpu, B * H * 4, "lstm dhCarry");
   const dcCarry = createStorageBuffer(gpu, B * H * 4, "lstm dcCarry");
   const wantState = Boolean(args.dh0 || args.dc0);
-  const grid = grid1d(B * H, 64);
 
   const plan: Dispatch[] = [];
   plan.push(
-    await makeDispatch(gpu, "lstm", "backward_start", [
+    await recordLstmKernel(gpu, "backward_start", B * H, [
       lstmUniform(gpu, "lstm.backward_start", cache, 0, (args.dhT ? 1 : 0) | (args.dcT ? 2 : 0)),
       dhT,
       dcT,
       dhCarry,
       dcCarry,
-    ], grid),
+    ]),
   );
   for (let t = T - 1; t >= 0; t--) {
     plan.push(
-      await makeDispatch(gpu, "lstm", "backward_step", [
+      await recordLstmKernel(gpu, "backward_step", B * H, [
         lstmUniform(gpu, "lstm.backward_step", cache, t, 0),
         cache.buffer,
         starts,
@@ -351,7 +350,7 @@ export async function recordLstmSequenceBackward(
         dcCarry,
         dG,
         dgStep,
-      ], grid),
+      ]),
     );
     if (t > 0 || wantState) {
       plan.push(
@@ -378,14 +377,14 @@ export async function recordLstmSequenceBackward(
   );
   if (wantState) {
     plan.push(
-      await makeDispatch(gpu, "lstm", "backward_finish", [
+      await recordLstmKernel(gpu, "backward_finish", B * H, [
         lstmUniform(gpu, "lstm.backward_finish", cache, 0, (args.dh0 ? 1 : 0) | (args.dc0 ? 2 : 0)),
         starts,
         dhCarry,
         dcCarry,
         dh0,
         dc0,
-      ], grid),
+      ]),
     );
   }
   return plan;
@@ -460,10 +459,10 @@ export async function recordLstmCellForward(
 ): Promise<Dispatch[]> {
   const k = "lstm.cellForward";
   checkLstmDims(k, 1, args.B, args.I, args.H);
-  bindRange(gpu, k, "x", args.x, [args.B, args.I]);
-  if (args.starts) bindRange(gpu, k, "starts", args.starts, [args.B]);
-  bindRange(gpu, k, "h", args.h, [args.B, args.H]);
-  bindRange(gpu, k, "c", args.c, [args.B, args.H]);
+  bindTensor(gpu, k, "x", args.x, [args.B, args.I]);
+  if (args.starts) bindTensor(gpu, k, "starts", args.starts, [args.B]);
+  bindTensor(gpu, k, "h", args.h, [args.B, args.H]);
+  bindTensor(gpu, k, "c", args.c, [args.B, args.H]);
   return await recordLstmSequenceForward(gpu, {
     params: args.params,
     x: args.x,
@@ -490,10 +489,10 @@ export async function recordLstmCellBackward(
 ): Promise<Dispatch[]> {
   const k = "lstm.cellBackward";
   checkLstmDims(k, 1, args.B, args.I, args.H);
-  bindRange(gpu, k, "x", args.x, [args.B, args.I]);
-  if (args.starts) bindRange(gpu, k, "starts", args.starts, [args.B]);
-  bindRange(gpu, k, "dhNext", args.dhNext, [args.B, args.H]);
-  if (args.dcNext) bindRange(gpu, k, "dcNext", args.dcNext, [args.B, args.H]);
+  bindTensor(gpu, k, "x", args.x, [args.B, args.I]);
+  if (args.starts) bindTensor(gpu, k, "starts", args.starts, [args.B]);
+  bindTensor(gpu, k, "dhNext", args.dhNext, [args.B, args.H]);
+  if (args.dcNext) bindTensor(gpu, k, "dcNext", args.dcNext, [args.B, args.H]);
   return await recordLstmSequenceBackward(gpu, {
     params: args.params,
     x: args.x,

@@ -184,8 +184,8 @@ export function* netForwardLayers(
     const b = params[`layer${layer.index}.bias`];
     if (layer.kind === "conv2d") {
       const cs = convShape(layer, B);
-      if (!conv2dForwardWasm(cs, x, w, b, y)) {
-        conv2dForward(cs, x, w, b, y, gemm);
+      if (!conv2dForwardWasm(cs, { x, w, b, y })) {
+        conv2dForward(cs, { x, w, b, y, matmul: gemm });
       }
     } else if (layer.kind === "linear") {
       linearForward({

@@ -19,7 +19,7 @@ import {
   readU32,
   writeBuffer,
 } from "../gpu/buffers.ts";
-import { type Dispatch, grid1d, makeDispatch } from "../gpu/plan.ts";
+import { type Dispatch, makeDispatch, makeDispatch1d } from "../gpu/plan.ts";
 import {
   type OptimizerConfig,
   type OptimizerState,
@@ -27,6 +27,9 @@ import {
   resolveOptimizerConfig,
 } from "./optim.ts";
 import { checkPositiveInt } from "./types.ts";
+
+/** Workgroup size of every optimizer kernel but `advance` (the shader's WG). */
+const WG = 256;
 
 /** Workgroups of the first norm pass, at most (each sums a strided share of the gradient). */
 export const MAX_NORM_PARTIALS = 1024;
@@ -80,7 +83,7 @@ export async function recordOptimizerStep(
     ? createStorageBuffer(gpu, new Float32Array(n).fill(c.rmsInit), "optim.first")
     : createStorageBuffer(gpu, n * 4, "optim.first");
   const second = createStorageBuffer(gpu, adam ? n * 4 : 4, "optim.second");
-  const numPartials = Math.min(MAX_NORM_PARTIALS, Math.ceil(n / 256));
+  const numPartials = Math.min(MAX_NORM_PARTIALS, Math.ceil(n / WG));
   const partials = createStorageBuffer(gpu, numPartials * 4, "optim.partials");
   const stats = createStorageBuffer(gpu, 32, "optim.stats");
   const step = createStorageBuffer(gpu, 4, "optim.step");
@@ -96,28 +99,33 @@ export async function recordOptimizerStep(
   );
   const _ = undefined; // a binding this entry point does not use
   const { params, grads } = buffers;
+  const wg = { WG };
   const dispatches = [
-    await makeDispatch(gpu, "optim", "norm_partial", [uniform, _, grads, _, _, partials], [
-      numPartials,
-    ]),
-    await makeDispatch(gpu, "optim", "norm_final", [uniform, _, _, _, _, partials, stats, step], [
-      1,
-    ]),
-    adam
-      ? await makeDispatch(
-        gpu,
-        "optim",
-        "adam",
-        [uniform, params, grads, first, second, _, stats, _],
-        grid1d(n),
-      )
-      : await makeDispatch(
-        gpu,
-        "optim",
-        "rmsprop",
-        [uniform, params, grads, first, _, _, stats, _],
-        grid1d(n),
-      ),
+    await makeDispatch(
+      gpu,
+      "optim",
+      "norm_partial",
+      [uniform, _, grads, _, _, partials],
+      [numPartials],
+      wg,
+    ),
+    await makeDispatch(
+      gpu,
+      "optim",
+      "norm_final",
+      [uniform, _, _, _, _, partials, stats, step],
+      [1],
+      wg,
+    ),
+    await makeDispatch1d(gpu, {
+      shader: "optim",
+      entryPoint: adam ? "adam" : "rmsprop",
+      buffers: adam
+        ? [uniform, params, grads, first, second, _, stats, _]
+        : [uniform, params, grads, first, _, _, stats, _],
+      n,
+      wg: WG,
+    }),
     await makeDispatch(gpu, "optim", "advance", [_, _, _, _, _, _, _, step], [1]),
   ];
   return {

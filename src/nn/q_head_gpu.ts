@@ -6,12 +6,12 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { type BufferRange, createUniformBuffer, ParamWriter } from "../gpu/buffers.ts";
-import { type Dispatch, makeDispatch } from "../gpu/plan.ts";
+import { bindTensor, type BufferRange, createUniformBuffer, ParamWriter } from "../gpu/buffers.ts";
+import type { Dispatch } from "../gpu/plan.ts";
 import { LOSS_STATS } from "./actor_critic.ts";
 import {
-  bindTensor,
   createLossPartials,
+  recordHeadKernel,
   recordLossStatsReduce,
   rowGrid,
 } from "./actor_critic_gpu.ts";
@@ -87,7 +87,7 @@ export async function recordQLoss(
   bindTensor(gpu, kernel, "stats", x.stats, [statsOffset + LOSS_STATS]);
   const { grid, groups } = rowGrid(B);
   const partials = createLossPartials(gpu, B, kernel);
-  const loss = await makeDispatch(gpu, "q_head", "loss", [
+  const loss = await recordHeadKernel(gpu, "q_head", "loss", [
     params(gpu, kernel, B, A, scale, 0, 0),
     ...bound,
     partials,
@@ -136,7 +136,7 @@ export async function recordEpsilonGreedy(
   checkU32(kernel, "seed", seed);
   checkU32(kernel, "streamOffset", streamOffset);
   const x = buffers;
-  return await makeDispatch(gpu, "q_head", "epsilon_greedy", [
+  return await recordHeadKernel(gpu, "q_head", "epsilon_greedy", [
     params(gpu, kernel, B, A, 0, seed, streamOffset),
     bindTensor(gpu, kernel, "q", x.q, [B, A]),
     bindTensor(gpu, kernel, "epsilon", x.epsilon, [B]),

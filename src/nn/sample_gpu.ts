@@ -11,13 +11,14 @@
 
 import type { Gpu } from "../gpu/device.ts";
 import {
+  bindTensor,
   type BufferRange,
   createStorageBuffer,
   createUniformBuffer,
   ParamWriter,
 } from "../gpu/buffers.ts";
 import { type Dispatch, makeDispatch } from "../gpu/plan.ts";
-import { bindTensor, rowGrid } from "./actor_critic_gpu.ts";
+import { recordHeadKernel, rowGrid } from "./actor_critic_gpu.ts";
 import { checkU32 } from "./sample.ts";
 import { checkPositiveInt } from "./types.ts";
 
@@ -88,7 +89,7 @@ export async function recordSampleCategorical(
     new ParamWriter().u32(B).u32(A).u32(seed).u32(streamOffset).u32(0).bytes(),
     kernel,
   );
-  return await makeDispatch(gpu, "sample", "sample", [
+  return await recordHeadKernel(gpu, "sample", "sample", [
     params,
     bindTensor(gpu, kernel, "logits", buffers.logits, [B, A]),
     bindTensor(gpu, kernel, "counter", buffers.counter, [1], "u32"),
@@ -115,7 +116,7 @@ export async function recordGreedy(
     new ParamWriter().u32(B).u32(A).u32(0).u32(0).u32(0).bytes(),
     kernel,
   );
-  return await makeDispatch(gpu, "sample", "greedy", [
+  return await recordHeadKernel(gpu, "sample", "greedy", [
     params,
     bindTensor(gpu, kernel, "logits", logits, [B, A]),
     bindTensor(gpu, kernel, "actions", actions, [B], "i32"),

@@ -12,6 +12,7 @@
  */
 
 import { openGpu } from "../gpu/device.ts";
+import type { RunInfo } from "../cli/run_dir.ts";
 import type { A2cRunner } from "../algos/a2c/common.ts";
 import { type A2cConfig, resolveA2cConfig } from "../algos/a2c/config.ts";
 import { makeA2cCpu } from "../algos/a2c/cpu.ts";
@@ -63,23 +64,11 @@ export interface SessionResult {
   readonly last: SessionLog | undefined;
 }
 
-/** What a session's `config.json` holds (the CLI's `RunInfo`, so `rl eval` reads it). */
-export interface WebRunInfo {
-  /** Algorithm registry name. */
-  readonly algo: string;
-  /** Environment name. */
-  readonly env: string;
-  /** The resolved config. */
-  readonly config: Record<string, unknown>;
-  /** Package name and version. */
-  readonly package: { readonly name: string; readonly version: string };
-  /** The backend that ran, why, and the adapter. */
-  readonly backend: { readonly name: string; readonly reason: string; readonly adapter?: string };
-  /** Where it ran: `["web"]`. */
-  readonly commandLine: readonly string[];
-  /** ISO time the session started. */
-  readonly createdAt: string;
-}
+/**
+ * What a session's `config.json` holds: the CLI's `RunInfo` (so `rl eval` reads it), with
+ * `commandLine` `["web"]`; a session is never resumed.
+ */
+export type WebRunInfo = Omit<RunInfo, "resumedAt">;
 
 /** A running (or finished) training session. */
 export interface TrainingSession {

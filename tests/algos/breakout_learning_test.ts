@@ -1,5 +1,5 @@
-import assert from "node:assert/strict";
-import { breakoutCpuPreset, trainAsync } from "../../src/algos/async/mod.ts";
+import { breakoutCpuPreset } from "../../src/algos/async/mod.ts";
+import { assertLearns } from "./learning.ts";
 
 // Breakout learned from pixels, in a budget CI can afford: the CPU preset (A3C, 2 workers,
 // 42×42×4 frames, the FF net, rewards clipped) must raise the mean return of the last 100
@@ -10,15 +10,5 @@ const BUDGET = 600_000;
 const TARGET = 2;
 
 Deno.test(`a3c learns Breakout from pixels: mean return of 100 games ≥ ${TARGET} within ${BUDGET} steps`, async () => {
-  const result = await trainAsync(
-    // lr held at the preset's 7e-4, as in the run above (the preset anneals over its budget).
-    { ...breakoutCpuPreset(2), totalSteps: BUDGET, annealLr: false, seed: 1 },
-    { handleSigint: false, targetReturn: TARGET },
-  );
-  assert.equal(
-    result.stopReason,
-    "target",
-    `stopped by ${result.stopReason} at ${result.last.globalSteps} steps with a mean return ` +
-      `of ${result.last.returnMean100}`,
-  );
+  await assertLearns(breakoutCpuPreset(2), { budget: BUDGET, target: TARGET });
 });

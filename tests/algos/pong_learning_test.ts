@@ -1,5 +1,5 @@
-import assert from "node:assert/strict";
-import { pongCpuPreset, trainAsync } from "../../src/algos/async/mod.ts";
+import { pongCpuPreset } from "../../src/algos/async/mod.ts";
+import { assertLearns } from "./learning.ts";
 
 // Pong learned from pixels, the toolkit's headline, in a budget CI can afford: the CPU preset
 // (A3C, 2 workers, 42×42×4 frames, the FF net) must raise the mean return of the last 100 full
@@ -10,16 +10,5 @@ const BUDGET = 600_000;
 const TARGET = -16;
 
 Deno.test(`a3c learns Pong from pixels: mean return of 100 games ≥ ${TARGET} within ${BUDGET} steps`, async () => {
-  const result = await trainAsync(
-    // lr held at the preset's 7e-4: its schedule anneals over the preset's budget, and over
-    // its first 600k steps lr only falls to 0.8 of that.
-    { ...pongCpuPreset(2), totalSteps: BUDGET, annealLr: false, seed: 1 },
-    { handleSigint: false, targetReturn: TARGET },
-  );
-  assert.equal(
-    result.stopReason,
-    "target",
-    `stopped by ${result.stopReason} at ${result.last.globalSteps} steps with a mean return ` +
-      `of ${result.last.returnMean100}`,
-  );
+  await assertLearns(pongCpuPreset(2), { budget: BUDGET, target: TARGET });
 });

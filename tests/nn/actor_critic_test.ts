@@ -172,14 +172,14 @@ gpuTest("actor-critic: recorder validation names kernel, argument and shape", as
     recordActorCriticLoss(gpu, buffers, 3, 4),
     {
       name: "RangeError",
-      message: /actor_critic\.loss: logits holds 8 f32 elements, expected shape \[3, 4\]/,
+      message: /actor_critic\.loss: logits holds 8 floats, expected shape \[3, 4\]/,
     },
   );
   await assert.rejects(
     recordActorCriticLoss(gpu, { ...buffers, logits: ok, stats: small }, 3, 4, {
       statsOffset: 4,
     }),
-    /actor_critic\.loss: stats holds 8 f32 elements, expected shape \[9\]/,
+    /actor_critic\.loss: stats holds 8 floats, expected shape \[9\]/,
   );
   await assert.rejects(recordActorCriticLoss(gpu, buffers, 0, 4), /actor_critic\.loss: B must/);
 });

@@ -45,7 +45,7 @@ for (const [name, s] of CASES) {
     const probe = randomArray(ny, 4);
     const y = new Float64Array(ny);
     const loss = () => {
-      conv2dForward(s, x, w, b, y);
+      conv2dForward(s, { x, w, b, y });
       return dot(probe, y);
     };
     const dx = new Float64Array(nx);
@@ -65,8 +65,8 @@ Deno.test("conv2d twin: u8 pixels read as value/255; accumulate adds", () => {
   const w = randomArray(36, 5);
   const yU8 = new Float64Array(18);
   const yF = new Float64Array(18);
-  conv2dForward(s, pixels, w, null, yU8);
-  conv2dForward(s, floats, w, null, yF);
+  conv2dForward(s, { x: pixels, w, y: yU8 });
+  conv2dForward(s, { x: floats, w, y: yF });
   assertClose(yU8, yF, { atol: 1e-12, name: "u8 forward" });
   const dy = randomArray(18, 6);
   const dwU8 = new Float64Array(36);
@@ -86,13 +86,11 @@ Deno.test("conv2d twin: bad shapes name the field or the argument and shapes", (
   );
   assert.throws(
     () =>
-      conv2dForward(
-        shape(1, 1, 4, 4, 1, 3, 1, 0),
-        new Float32Array(15),
-        new Float32Array(9),
-        null,
-        new Float32Array(4),
-      ),
+      conv2dForward(shape(1, 1, 4, 4, 1, 3, 1, 0), {
+        x: new Float32Array(15),
+        w: new Float32Array(9),
+        y: new Float32Array(4),
+      }),
     /conv2d.forward: x has 15 elements, expected shape \[1, 1, 4, 4\]/,
   );
 });

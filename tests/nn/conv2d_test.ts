@@ -74,7 +74,7 @@ for (const { name, s: gpuShape, fd } of CASES) {
     const probe = randomArray(ny, 4);
     const y = new Float64Array(ny);
     const loss = () => {
-      conv2dForward(s, x, w, b, y);
+      conv2dForward(s, { x, w, b, y });
       return dot(probe, y);
     };
     const dx = new Float64Array(nx);
@@ -96,7 +96,7 @@ Deno.test("conv2d twin: forward matches a direct evaluation of the formula at a 
   const w = randomArray(nw, 8);
   const b = randomArray(4, 9);
   const y = new Float64Array(ny);
-  conv2dForward(s, x, w, b, y);
+  conv2dForward(s, { x, w, b, y });
   for (const [bb, o, oh, ow] of [[0, 0, 0, 0], [1, 3, 4, 3], [1, 2, 2, 1], [0, 1, 4, 0]]) {
     let sum = b[o];
     for (let c = 0; c < 3; c++) {
@@ -123,8 +123,8 @@ Deno.test("conv2d twin: u8 pixels read as value/255 in forward and backward; acc
     const b = randomArray(s.outChannels, 6);
     const yU8 = new Float64Array(ny);
     const yF = new Float64Array(ny);
-    conv2dForward(s, pixels, w, b, yU8);
-    conv2dForward(s, floats, w, b, yF);
+    conv2dForward(s, { x: pixels, w, b, y: yU8 });
+    conv2dForward(s, { x: floats, w, b, y: yF });
     assertClose(yU8, yF, { atol: 1e-12, name: "u8 forward" });
     const dy = randomArray(ny, 7);
     const dwU8 = new Float64Array(nw);
@@ -156,15 +156,15 @@ Deno.test("conv2d twin: bad shapes name the field; wrong lengths name kernel, ar
   );
   const f = (n: number) => new Float32Array(n);
   assert.throws(
-    () => conv2dForward(ok, f(15), f(9), null, f(4)),
+    () => conv2dForward(ok, { x: f(15), w: f(9), y: f(4) }),
     /conv2d.forward: x has 15 elements, expected shape \[1, 1, 4, 4\]/,
   );
   assert.throws(
-    () => conv2dForward(ok, f(16), f(8), null, f(4)),
+    () => conv2dForward(ok, { x: f(16), w: f(8), y: f(4) }),
     /conv2d.forward: w has 8 elements, expected shape \[1, 1, 3, 3\]/,
   );
   assert.throws(
-    () => conv2dForward(ok, f(16), f(9), null, f(5)),
+    () => conv2dForward(ok, { x: f(16), w: f(9), y: f(5) }),
     /conv2d.forward: y has 5 elements, expected shape \[1, 1, 2, 2\]/,
   );
   assert.throws(
@@ -216,7 +216,7 @@ for (const { name, s, chunk } of CASES) {
       const Y = createStorageBuffer(gpu, f32(randomArray(ny, 15)));
       await runPlan(gpu, await recordConv2dForward(gpu, s, { x: X, w: wR, b: bR, y: Y }));
       const y = new Float32Array(ny);
-      conv2dForward(s, x, w, b, y);
+      conv2dForward(s, { x, w, b, y });
       assertClose(await readFloats(gpu, Y), y, { ...tol(K), name: "y" });
 
       const dx = new Float32Array(nx);
@@ -274,7 +274,7 @@ for (const { name, s, chunk } of CASES) {
     const Y = createStorageBuffer(gpu, ny * 4);
     await runPlan(gpu, await recordConv2dForward(gpu, s, { x: X, w: W, y: Y, inputU8: true }));
     const y = new Float32Array(ny);
-    conv2dForward(s, pixels, w, null, y);
+    conv2dForward(s, { x: pixels, w, y });
     assertClose(await readFloats(gpu, Y), y, { ...tol(K), name: "y (u8)" });
 
     const dw = new Float32Array(nw);
@@ -306,7 +306,7 @@ gpuTest("conv2d: forward without bias, and db alone", async (gpu) => {
   const Y = createStorageBuffer(gpu, ny * 4);
   await runPlan(gpu, await recordConv2dForward(gpu, s, { x: X, w: W, y: Y }));
   const y = new Float32Array(ny);
-  conv2dForward(s, x, w, null, y);
+  conv2dForward(s, { x, w, y });
   assertClose(await readFloats(gpu, Y), y, { ...tol(18), name: "y (no bias)" });
   const DB = createStorageBuffer(gpu, s.outChannels * 4);
   const db = new Float32Array(s.outChannels);

@@ -169,7 +169,7 @@ gpuTest("gaussian: recorder validation names kernel, argument and shape", async 
   };
   await assert.rejects(recordGaussianLoss(gpu, bufs, 10, 3), {
     name: "RangeError",
-    message: /gaussian\.loss: logStd holds 1 f32 elements, expected shape \[3\]/,
+    message: /gaussian\.loss: logStd holds 1 floats, expected shape \[3\]/,
   });
   await assert.rejects(
     recordGaussianSample(gpu, { ...bufs, counter: ok, actions: createStorageBuffer(gpu, 16) }, {
@@ -177,7 +177,7 @@ gpuTest("gaussian: recorder validation names kernel, argument and shape", async 
       D: 1,
       seed: 0,
     }),
-    /gaussian\.sample: actions holds 4 f32 elements, expected shape \[5, 1\]/,
+    /gaussian\.sample: actions holds 4 floats, expected shape \[5, 1\]/,
   );
 });
 

@@ -60,8 +60,8 @@ function compare(m: number, n: number, k: number, o: MatmulOptions, seed: number
   const c0 = rand(m * n, seed + 2);
   const twin = c0.slice();
   const fast = c0.slice();
-  matmul(a, b, twin, m, n, k, o);
-  gemm(a, b, fast, m, n, k, o);
+  matmul({ a, b, c: twin, m, n, k, ...o });
+  gemm({ a, b, c: fast, m, n, k, ...o });
   const mag = magnitudes(a, b, c0, m, n, k, o);
   for (let i = 0; i < m * n; i++) {
     const tol = 2 * (k + 1) * EPS * mag[i] + 1e-30;
@@ -120,8 +120,8 @@ Deno.test("gemm: small products, float64 arrays and a forced twin run the twin e
     const b = a instanceof Float64Array ? Float64Array.from(rand(k * n, 3)) : rand(k * n, 3);
     const c1 = a instanceof Float64Array ? new Float64Array(m * n) : new Float32Array(m * n);
     const c2 = c1.slice();
-    matmul(a, b, c1, m, n, k, { transB: false });
-    gemm(a, b, c2, m, n, k, { transB: false });
+    matmul({ a, b, c: c1, m, n, k, transB: false });
+    gemm({ a, b, c: c2, m, n, k, transB: false });
     assert.deepEqual(c2, c1);
   }
   const [m, n, k] = [40, 20, 30];
@@ -130,8 +130,8 @@ Deno.test("gemm: small products, float64 arrays and a forced twin run the twin e
   setGemmBackend("ts");
   try {
     assert.equal(gemmBackend(), "ts");
-    matmul(a, b, c1, m, n, k);
-    gemm(a, b, c2, m, n, k);
+    matmul({ a, b, c: c1, m, n, k });
+    gemm({ a, b, c: c2, m, n, k });
     assert.deepEqual(c2, c1);
   } finally {
     setGemmBackend(undefined);
@@ -154,9 +154,15 @@ Deno.test("gemm: the plain-SIMD module, forced, matches the twin too", () => {
 
 Deno.test("gemm: bad shapes throw like the twin, naming the argument", () => {
   const a = rand(64 * 64, 1);
-  assert.throws(() => gemm(a, a, new Float32Array(64 * 63), 64, 64, 64), /gemm: c has 4032/);
-  assert.throws(() => gemm(a, a, new Float32Array(64 * 64), 64, 64, 65), /gemm: a has/);
-  assert.throws(() => gemm(a, a, a, 64, 0, 64), /n must be a positive integer/);
+  assert.throws(
+    () => gemm({ a, b: a, c: new Float32Array(64 * 63), m: 64, n: 64, k: 64 }),
+    /gemm: c has 4032/,
+  );
+  assert.throws(
+    () => gemm({ a, b: a, c: new Float32Array(64 * 64), m: 64, n: 64, k: 65 }),
+    /gemm: a has/,
+  );
+  assert.throws(() => gemm({ a, b: a, c: a, m: 64, n: 0, k: 64 }), /n must be a positive integer/);
 });
 
 Deno.test("gemm: a module that fails to compile is reported with its reason", () => {
@@ -215,8 +221,8 @@ Deno.test("gemm: conv2d forward and backward (im2col) on the fast path match the
   const x = rand(3 * 5 * 13 * 11, 1), w = rand(7 * 5 * 9, 2), bias = rand(7, 3);
   const dy = rand(3 * 7 * OH * OW, 4);
   const y1 = new Float32Array(dy.length), y2 = new Float32Array(dy.length);
-  conv2dForward(s, x, w, bias, y1);
-  conv2dForward(s, x, w, bias, y2, gemm);
+  conv2dForward(s, { x, w, b: bias, y: y1 });
+  conv2dForward(s, { x, w, b: bias, y: y2, matmul: gemm });
   assert.ok(relErr(y2, y1) < 1e-5);
   const g = () => ({
     dx: new Float32Array(x.length),
@@ -233,8 +239,8 @@ Deno.test("gemm: conv2d forward and backward (im2col) on the fast path match the
   const n8 = 3 * 7 * 4 * 3;
   const z1 = new Float32Array(n8), z2 = new Float32Array(n8);
   const w8 = rand(7 * 5 * 16, 10);
-  conv2dForward(s8, x8, w8, null, z1);
-  conv2dForward(s8, x8, w8, null, z2, gemm);
+  conv2dForward(s8, { x: x8, w: w8, y: z1 });
+  conv2dForward(s8, { x: x8, w: w8, y: z2, matmul: gemm });
   assert.ok(relErr(z2, z1) < 1e-5);
 });
 
@@ -337,8 +343,8 @@ Deno.test("gemm: conv2d over u8 pixels (im2col in WebAssembly) matches the twin"
     const bias = rand(s.outChannels, 3);
     const ny = s.batch * s.outChannels * OH * OW;
     const y1 = new Float32Array(ny), y2 = new Float32Array(ny);
-    conv2dForward(s, x, w, bias, y1);
-    assert.ok(conv2dForwardWasm(s, x, w, bias, y2), "the fast path takes it");
+    conv2dForward(s, { x, w, b: bias, y: y1 });
+    assert.ok(conv2dForwardWasm(s, { x, w, b: bias, y: y2 }), "the fast path takes it");
     assert.ok(relErr(y2, y1) < 1e-5, `forward ${JSON.stringify(s)}`);
     const dy = rand(ny, 4);
     for (const accumulate of [false, true]) {
@@ -356,12 +362,12 @@ Deno.test("gemm: conv2d over u8 pixels (im2col in WebAssembly) matches the twin"
   const y = new Float32Array(2 * 7 * 5 * 5);
   setGemmBackend("ts");
   try {
-    assert.equal(conv2dForwardWasm(s, x, rand(7 * 3 * 12, 1), null, y), false);
+    assert.equal(conv2dForwardWasm(s, { x, w: rand(7 * 3 * 12, 1), y }), false);
   } finally {
     setGemmBackend(undefined);
   }
-  assert.equal(conv2dForwardWasm(s, x, new Float64Array(7 * 3 * 12), null, y), false);
-  assert.throws(() => conv2dForwardWasm(s, x, rand(5, 1), null, y), /conv2d.forward: w has 5/);
+  assert.equal(conv2dForwardWasm(s, { x, w: new Float64Array(7 * 3 * 12), y }), false);
+  assert.throws(() => conv2dForwardWasm(s, { x, w: rand(5, 1), y }), /conv2d.forward: w has 5/);
 });
 
 Deno.test("gemm: conv2d over floats (im2col and col2im in WebAssembly) matches the twin", () => {
@@ -410,8 +416,8 @@ Deno.test("gemm: conv2d over floats (im2col and col2im in WebAssembly) matches t
     const bias = rand(s.outChannels, 13);
     const ny = s.batch * s.outChannels * OH * OW;
     const y1 = new Float32Array(ny), y2 = new Float32Array(ny);
-    conv2dForward(s, x, w, bias, y1);
-    assert.ok(conv2dForwardWasm(s, x, w, bias, y2), "the fast path takes it");
+    conv2dForward(s, { x, w, b: bias, y: y1 });
+    assert.ok(conv2dForwardWasm(s, { x, w, b: bias, y: y2 }), "the fast path takes it");
     assert.ok(relErr(y2, y1) < 1e-5, `forward ${JSON.stringify(s)}`);
     const dy = rand(ny, 14);
     for (const accumulate of [false, true]) {

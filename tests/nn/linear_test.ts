@@ -52,12 +52,12 @@ for (const [transA, transB] of COMBOS) {
     const b = randomArray(k * n, 2);
     const expected = naiveMatmul(a, b, m, n, k, transA, transB);
     const c = randomArray(m * n, 3); // garbage that must be overwritten
-    matmul(a, b, c, m, n, k, { transA, transB });
+    matmul({ a, b, c, m, n, k, transA, transB });
     assertClose(c, expected, { atol: 1e-12, rtol: 1e-12, name: "c" });
     // accumulate with alpha: c0 + 0.5·AB
     const c0 = randomArray(m * n, 4);
     const acc = c0.slice();
-    matmul(a, b, acc, m, n, k, { transA, transB, accumulate: true, alpha: 0.5 });
+    matmul({ a, b, c: acc, m, n, k, transA, transB, accumulate: true, alpha: 0.5 });
     assertClose(acc, c0.map((v, i) => v + 0.5 * expected[i]), {
       atol: 1e-12,
       rtol: 1e-12,
@@ -131,23 +131,53 @@ Deno.test("linearBackward skips absent outputs", () => {
 
 Deno.test("shape errors name the kernel, the argument and the shapes", () => {
   assert.throws(
-    () => matmul(new Float32Array(6), new Float32Array(5), new Float32Array(4), 2, 2, 3),
+    () =>
+      matmul({
+        a: new Float32Array(6),
+        b: new Float32Array(5),
+        c: new Float32Array(4),
+        m: 2,
+        n: 2,
+        k: 3,
+      }),
     /matmul: b has 5 elements, expected shape \[3, 2\]/,
   );
   assert.throws(
     () =>
-      matmul(new Float32Array(6), new Float32Array(7), new Float32Array(4), 2, 2, 3, {
+      matmul({
+        a: new Float32Array(6),
+        b: new Float32Array(7),
+        c: new Float32Array(4),
+        m: 2,
+        n: 2,
+        k: 3,
         transA: true,
         transB: true,
       }),
     /matmul: b \(transposed\) has 7 elements, expected shape \[2, 3\]/,
   );
   assert.throws(
-    () => matmul(new Float32Array(5), new Float32Array(6), new Float32Array(4), 2, 2, 3),
+    () =>
+      matmul({
+        a: new Float32Array(5),
+        b: new Float32Array(6),
+        c: new Float32Array(4),
+        m: 2,
+        n: 2,
+        k: 3,
+      }),
     /matmul: a has 5 elements, expected shape \[2, 3\]/,
   );
   assert.throws(
-    () => matmul(new Float32Array(0), new Float32Array(0), new Float32Array(0), 0, 2, 3),
+    () =>
+      matmul({
+        a: new Float32Array(0),
+        b: new Float32Array(0),
+        c: new Float32Array(0),
+        m: 0,
+        n: 2,
+        k: 3,
+      }),
     /matmul: m must be a positive integer, got 0/,
   );
   assert.throws(
@@ -227,7 +257,7 @@ for (const path of ["small", "big"] as const) {
       const a = new Float32Array(randomArray(m * k, 20));
       const b = new Float32Array(randomArray(k * n, 21));
       const expected = new Float32Array(m * n);
-      matmul(a, b, expected, m, n, k, { transA, transB });
+      matmul({ a, b, c: expected, m, n, k, transA, transB });
       const got = await gpuMatmul(gpu, a, b, new Float32Array(randomArray(m * n, 22)), m, n, k, {
         transA,
         transB,
@@ -242,7 +272,7 @@ for (const path of ["small", "big"] as const) {
     const bias = new Float32Array(randomArray(n, 25));
     const c0 = new Float32Array(randomArray(m * n, 26));
     const expected = c0.slice();
-    matmul(a, b, expected, m, n, k, { transB: true, accumulate: true, alpha: -0.5 });
+    matmul({ a, b, c: expected, m, n, k, transB: true, accumulate: true, alpha: -0.5 });
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expected[i * n + j] += bias[j];
     const got = await gpuMatmul(gpu, a, b, c0, m, n, k, {
       transB: true,

@@ -126,7 +126,7 @@ gpuTest("q head: recorder validation names kernel, argument and shape", async (g
     ),
     {
       name: "RangeError",
-      message: /q_head\.loss: q holds 20 f32 elements, expected shape \[7, 3\]/,
+      message: /q_head\.loss: q holds 20 floats, expected shape \[7, 3\]/,
     },
   );
   await assert.rejects(

@@ -103,7 +103,7 @@ gpuTest("sample: recorder validation names kernel, argument and shape", async (g
   );
   await assert.rejects(
     recordGreedy(gpu, logits, createStorageBuffer(gpu, 12), 4, 4),
-    /sample\.greedy: logits holds 12 f32 elements, expected shape \[4, 4\]/,
+    /sample\.greedy: logits holds 12 floats, expected shape \[4, 4\]/,
   );
   await assert.rejects(recordCounterAdvance(gpu, counter, 1.5), /sample\.advance: increment/);
 });
