@@ -11,20 +11,9 @@
  *
  * @module
  */
-import process from "node:process";
-const [rounds, secs, ...roots] = [
-  Number(Deno.args[0]),
-  Number(Deno.args[1]),
-  ...Deno.args.slice(2),
-];
-const cpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-const med = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+import { cpu, med, parseArgs } from "./common.ts";
+
+const { rounds, secs, roots } = parseArgs(Deno.args);
 const mods = await Promise.all(roots.map((r) => import(`${r}/src/algos/async/coordinator.ts`)));
 const got = roots.map(() => ({ cpu: [] as number[], wall: [] as number[] }));
 for (let r = 0; r < rounds; r++) {

@@ -11,16 +11,9 @@
  *
  * @module
  */
-import process from "node:process";
-const [rounds, secs, ...roots] = [
-  Number(Deno.args[0]),
-  Number(Deno.args[1]),
-  ...Deno.args.slice(2),
-];
-const cpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+import { cpu, med, parseArgs } from "./common.ts";
+
+const { rounds, secs, roots } = parseArgs(Deno.args);
 async function setup(root: string) {
   const L = await import(`${root}/src/bench/learner.ts`);
   const ms = await import(`${root}/src/nn/model_spec.ts`);
@@ -90,10 +83,6 @@ async function setup(root: string) {
     };
   };
 }
-const med = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const makers = await Promise.all(roots.map(setup));
 for (const B of (Deno.env.get("BS") ?? "5").split(",").map(Number)) {
   const runs = makers.map((m) => m(B));
