@@ -26,6 +26,8 @@ import type { Frame } from "../src/envs/types.ts";
 export interface PageState {
   /** idle | starting | training | done | error. */
   state: string;
+  /** Train clicks so far: a click counts (and the state leaves "done") before any await. */
+  runs: number;
   /** The last log record. */
   last: SessionLog | null;
   /** "webgpu", "cpu" or "workers" once a session started. */
@@ -63,6 +65,7 @@ const errorBox = $("error");
 
 const page: PageState = {
   state: "idle",
+  runs: 0,
   last: null,
   backend: "",
   adapter: "",
@@ -194,6 +197,8 @@ function workerUrl(): URL {
 }
 
 async function train(): Promise<void> {
+  page.runs++;
+  setState("starting"); // at once: the old run's "done" must not answer for this one
   await reset();
   const mine = generation;
   errorBox.textContent = "";
@@ -250,7 +255,7 @@ function fail(err: unknown): void {
 }
 
 async function reset(): Promise<void> {
-  generation++;
+  const mine = ++generation;
   clearTimeout(viewTimer);
   const old = session;
   session = undefined;
@@ -268,7 +273,7 @@ async function reset(): Promise<void> {
   curve.innerHTML = "";
   statusLine.textContent = "idle";
   canvas.getContext("2d")!.clearRect(0, 0, canvas.width, canvas.height);
-  setState("idle");
+  if (mine === generation) setState("idle");
 }
 
 function download(name: string, bytes: BlobPart, type: string): void {

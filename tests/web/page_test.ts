@@ -21,6 +21,7 @@ import { run } from "../cli/run_cli.ts";
 /** What the page mirrors in `globalThis.rlPage` (web/app.ts). */
 interface PageState {
   state: string;
+  runs: number;
   last: { steps: number; wallSeconds: number; returnMean100: number; stepsPerSecond: number };
   backend: string;
   adapter: string;
@@ -45,13 +46,16 @@ async function trainTo(
   await page.selectOption("#env", options.env ?? "catch");
   await page.selectOption("#algo", options.algo);
   await page.fill("#workers", "2");
+  const before = (await state(page)).runs;
   await page.click("#train");
+  // This run's state, never the previous run's "done".
   await page.waitForFunction(
-    () => {
+    (before) => {
       const s = (globalThis as unknown as { rlPage: PageState }).rlPage;
-      return s.state === "training" || s.state === "done" || s.state === "error";
+      return s.runs > before &&
+        (s.state === "training" || s.state === "done" || s.state === "error");
     },
-    undefined,
+    before,
     { timeout: 60_000 },
   );
   if (options.shot) {

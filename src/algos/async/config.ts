@@ -62,7 +62,7 @@ export const ASYNC_PRESETS: Readonly<{
   q: Readonly<Record<string, Partial<AsyncQConfig>>>;
 }> = {
   a3c: {
-    catch: { workers: 2, totalSteps: 40_000, lr: 1e-2, annealLr: false, hidden: [32] },
+    catch: { workers: 2, totalSteps: 100_000, lr: 1e-2, hidden: [32] },
     cartpole: { workers: 4, totalSteps: 400_000, lr: 3e-3, entropyCoef: 0.01, tMax: 20 },
     pong: {
       workers: 16,
