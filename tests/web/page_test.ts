@@ -112,7 +112,12 @@ function paintedPixels(page: Page): Promise<number> {
 
 /** Clicks both download buttons into a run folder and evaluates it with `rl eval`. */
 async function downloadAndEval(page: Page, dir: string): Promise<number> {
-  if ((await state(page)).state === "training") await page.click("#stop");
+  // Stop, unless the run has just ended on its own (a disabled button ignores the click).
+  await page.evaluate(() =>
+    (globalThis as unknown as {
+      document: { getElementById(id: string): { click(): void } };
+    }).document.getElementById("stop").click()
+  );
   await page.waitForFunction(
     () => (globalThis as unknown as { rlPage: PageState }).rlPage.state === "done",
     undefined,
