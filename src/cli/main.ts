@@ -208,8 +208,21 @@ async function train(
       resumedAt: [...(info.resumedAt ?? []), new Date().toISOString()],
     };
   } else {
-    entry = getAlgo(opts.algo);
-    const fromFile = opts.config !== undefined ? await readJsonObject(opts.config) : {};
+    const { algo: fileAlgo, ...fromFile } = opts.config !== undefined
+      ? await readJsonObject(opts.config)
+      : {};
+    // A run's config.json (or its `config` object) names its algorithm: it is the default.
+    if (fileAlgo !== undefined && !algoNames().includes(fileAlgo as string)) {
+      throw new RangeError(
+        `--config: algo: got ${JSON.stringify(fileAlgo)}, allowed ${algoNames().join(", ")}`,
+      );
+    }
+    if (fileAlgo !== undefined && given("algo") && fileAlgo !== opts.algo) {
+      throw new RangeError(
+        `--config: ${opts.config} has algo ${fileAlgo} but --algo is ${opts.algo}; give one`,
+      );
+    }
+    entry = getAlgo((fileAlgo as string | undefined) ?? opts.algo);
     run = entry.resolve({ ...fromFile, ...configOverrides(opts, flags), ...direct });
     dir = runPath(
       opts.out,
@@ -537,7 +550,11 @@ function buildProgram(
     )
     .option("--name <name>", "run folder name (default <algo>-<env>-<timestamp>)")
     .option("--out <dir>", "parent folder of run folders", "runs")
-    .option("--config <file.json>", "a JSON object of config fields (flags override it)")
+    .option(
+      "--config <file.json>",
+      "a JSON object of config fields, such as a run's config.json `config` (flags override " +
+        "it; its `algo`, if any, is the algorithm)",
+    )
     .option("--resume <run dir>", "continue a run from its checkpoint up to its budget")
     .addHelpText(
       "after",

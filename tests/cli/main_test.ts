@@ -208,6 +208,24 @@ Deno.test("train: --config file, booleans, lists and env options reach config.js
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("train: a run's saved config (with its algo) starts the same algorithm again", async () => {
+  const root = await Deno.makeTempDir();
+  const common = ["--steps", "2000", "--out", root];
+  const first = await run(["train", "--algo", "a3c", "--env", "catch", ...common, "--name", "a"]);
+  assert.equal(first.code, 0, first.err);
+  const file = `${root}/a3c.json`;
+  await Deno.writeTextFile(file, JSON.stringify((await readRunInfo(`${root}/a`)).config));
+  const again = await run(["train", "--config", file, ...common, "--name", "b"]);
+  assert.equal(again.code, 0, again.err);
+  assert.equal((await readRunInfo(`${root}/b`)).algo, "a3c");
+  const clash = await run(["train", "--config", file, "--algo", "a2c", ...common, "--name", "c"]);
+  assert.match(clash.err, /--config: .* has algo a3c but --algo is a2c; give one/);
+  await Deno.writeTextFile(file, JSON.stringify({ algo: "ppo" }));
+  const unknown = await run(["train", "--config", file, ...common, "--name", "d"]);
+  assert.match(unknown.err, /--config: algo: got "ppo", allowed a2c, a3c/);
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("train: Ctrl-C stops after a checkpoint and exits 130", async () => {
   const root = await Deno.makeTempDir();
   const dir = `${root}/int`;
