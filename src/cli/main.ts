@@ -211,7 +211,7 @@ async function train(
     const { algo: fileAlgo, ...fromFile } = opts.config !== undefined
       ? await readJsonObject(opts.config)
       : {};
-    // A run's config.json (or its `config` object) names its algorithm: it is the default.
+    // A run's saved `config` object names its algorithm: it is the default.
     if (fileAlgo !== undefined && !algoNames().includes(fileAlgo as string)) {
       throw new RangeError(
         `--config: algo: got ${JSON.stringify(fileAlgo)}, allowed ${algoNames().join(", ")}`,
