@@ -6,8 +6,9 @@
  *   paddle's face (bouncing off the walls) and places the paddle's centre `off` units from
  *   that point, on the side that sends the ball away from the opponent (a steep return, rule 4
  *   of `src/envs/pong.ts`). It moves only when that brings the paddle closer (the paddle moves
- *   12 units an agent step, 3 a frame × frame skip 4). Prints the mean return of 8 whole games
- *   for each offset: the game's ceiling for a player that aims.
+ *   3 units a frame, 12 an agent step at frame skip 4, 6 at `--frame-skip 2`). Prints the mean
+ *   return of 8 whole games for each offset: the game's ceiling for a player that aims with that
+ *   control step.
  * - `--run DIR`: the run's checkpoint plays `--points` points (greedy, or sampled with
  *   `--sample`); at each ball that got past the agent's paddle it records the ball's centre
  *   minus the paddle's centre on the step the ball crossed the face. A ball is returned when
@@ -16,6 +17,7 @@
  *
  * ```sh
  * deno run -A scripts/pong_points.ts --aimer
+ * deno run -A scripts/pong_points.ts --aimer --frame-skip 2
  * deno run -A scripts/pong_points.ts --run runs/a3c-pong-s2
  * ```
  *
@@ -51,24 +53,31 @@ export function crossingY(s: PongState): number {
 }
 
 /** The aiming player's action (2 up, 3 down, 0 stay) for copy `i`. */
-export function aim(env: PongCpu, i: number, off: number): number {
+export function aim(env: PongCpu, i: number, off: number, frameSkip: number): number {
   const s = env.peek(i);
   const y = crossingY(s);
   const paddle = s.agentY / SUB + G.PADDLE_H / 2;
   // Below the paddle's centre sends the ball down: do that while the opponent is high.
   const down = s.oppY / SUB + G.PADDLE_H / 2 < G.FIELD / 2;
   const want = Number.isNaN(y) ? G.FIELD / 2 : y + (down ? -off : off);
-  const step = G.AGENT_SPEED / SUB * 4 / 2; // move only if it ends closer
+  const step = G.AGENT_SPEED / SUB * frameSkip / 2; // move only if it ends closer
   return want < paddle - step ? 2 : want > paddle + step ? 3 : 0;
 }
 
 /** Plays one whole game on each of `n` copies with `policy`; returns each copy's first return. */
-function games(n: number, seed: number, policy: (env: PongCpu, i: number) => number): number[] {
-  const env = makePongCpu(n, { frameSize: 42 });
+function games(
+  n: number,
+  seed: number,
+  frameSkip: number,
+  policy: (env: PongCpu, i: number) => number,
+): number[] {
+  // The time limit in frames as at frame skip 4 (27,000 agent steps), so no game is cut.
+  const maxEpisodeSteps = Math.ceil(27_000 * 4 / frameSkip);
+  const env = makePongCpu(n, { frameSize: 42, frameSkip, maxEpisodeSteps });
   env.reset(seed);
   const first = new Array<number>(n).fill(NaN);
   const actions = new Int32Array(n);
-  for (let t = 0; t < 27_000 && first.some(Number.isNaN); t++) {
+  for (let t = 0; t < maxEpisodeSteps && first.some(Number.isNaN); t++) {
     for (let i = 0; i < n; i++) actions[i] = policy(env, i);
     env.step(actions);
     const ended = [...Array(n).keys()].filter((i) => env.terminated[i] || env.truncated[i]);
@@ -125,11 +134,16 @@ if (import.meta.main) {
       run: { type: "string" },
       points: { type: "string", default: "200" },
       sample: { type: "boolean", default: false },
+      "frame-skip": { type: "string", default: "4" },
     },
   });
   const points = Number(values.points);
   if (!Number.isInteger(points) || points < 1 || points > 10_000) {
     throw new RangeError(`--points ${values.points}: allowed an integer in 1..10000`);
+  }
+  const frameSkip = Number(values["frame-skip"]);
+  if (!Number.isInteger(frameSkip) || frameSkip < 1 || frameSkip > 8) {
+    throw new RangeError(`--frame-skip ${values["frame-skip"]}: allowed an integer in 1..8`);
   }
   if (!values.aimer && values.run === undefined) {
     throw new RangeError(
@@ -137,11 +151,13 @@ if (import.meta.main) {
     );
   }
   if (values.aimer) {
-    for (const off of [0, 2, 3, 4, 5, 6]) {
-      const r = games(8, 2, (env, i) => aim(env, i, off));
+    for (const off of [0, 2, 3, 4, 5, 6, 7]) {
+      const r = games(8, 2, frameSkip, (env, i) => aim(env, i, off, frameSkip));
       const mean = r.reduce((a, b) => a + b, 0) / r.length;
       console.log(
-        `aimer, offset ${off}: mean return ${mean.toFixed(2)} over 8 games (${r.join(" ")})`,
+        `aimer, frame skip ${frameSkip}, offset ${off}: mean return ${
+          mean.toFixed(2)
+        } over 8 games (${r.join(" ")})`,
       );
     }
   }

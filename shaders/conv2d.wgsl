@@ -70,6 +70,7 @@ struct Params {
   reduceBias: u32,  // 1: out[o] = Σ part[·, o, k] (db); 0: out[o, j] = XS·Σ part[·, o, j] (dw)
 }
 
+// k per GEMM step; the recorder reads it from this line to round wgrad chunks to it.
 const BK: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -90,8 +90,8 @@ fn tiled16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
 
 // ---- tiled128 ---------------------------------------------------------------------------
 
-// The unrolled code below is written for this tile and 256 threads (BIG_TILE in
-// src/nn/linear_gpu.ts sizes the grid with the same 128).
+// The unrolled code below is written for this tile (BM = BN) and 256 threads. The recorder
+// reads BM from this line (BIG_TILE in src/nn/linear_gpu.ts) to size the grid.
 const BM: u32 = 128u; // rows of C per workgroup
 const BN: u32 = 128u; // columns of C per workgroup
 const BK: u32 = 8u;   // k per step

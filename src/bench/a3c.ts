@@ -1,23 +1,43 @@
 /**
  * The asynchronous methods' scaling: global steps per second of A3C (or another method) on
  * CPU workers for W = 1, 2, 4, … workers, each W measured over a steady window after a
- * warm-up that covers the workers' start, with the speedup over W = 1. Run:
- * `deno task bench a3c`.
+ * warm-up that covers the workers' start, with the speedup over W = 1, on Catch, CartPole and
+ * Pong with the CPU preset's settings (42×42×4 frames, the FF net). Run: `deno task bench a3c`.
  *
  * @module
  */
 
-import type { AsyncAlgo } from "../algos/async/config.ts";
+import { type AsyncAlgo, type AsyncOverrides, pongCpuPreset } from "../algos/async/config.ts";
 import { trainAsync } from "../algos/async/coordinator.ts";
 import type { BenchRow } from "./row.ts";
 
+/** One env of the group: its row name and the config fields that set it up. */
+export interface A3cBenchEnv {
+  /** The row name after the method's ("a3c pong 42x42"). */
+  readonly name: string;
+  /** Config fields: the env and whatever it needs (frames, net). */
+  readonly config: AsyncOverrides;
+}
+
+/** Catch, CartPole, and Pong with the CPU preset's frames and net (its lr held, not annealed). */
+export const A3C_BENCH_ENVS: readonly A3cBenchEnv[] = [
+  { name: "catch", config: { env: "catch" } },
+  { name: "cartpole", config: { env: "cartpole" } },
+  { name: "pong 42x42", config: pongBenchConfig() },
+];
+
+function pongBenchConfig(): AsyncOverrides {
+  const { env, envOptions, net, rmsEps, clipRewards } = pongCpuPreset(1);
+  return { env, envOptions, net, rmsEps, clipRewards };
+}
+
 /**
- * Runs `algo` on `env` with `workers` workers for `warmup + seconds` seconds (stopped by the
+ * Runs `algo` with `config` on `workers` workers for `warmup + seconds` seconds (stopped by the
  * `shouldStop` hook) and returns the global steps and seconds of the last `seconds`.
  */
 export async function measureAsync(
   algo: AsyncAlgo,
-  env: string,
+  config: AsyncOverrides,
   workers: number,
   seconds: number,
   warmup = 1,
@@ -28,8 +48,8 @@ export async function measureAsync(
   let t1 = 0;
   let s1 = 0;
   await trainAsync({
+    ...config,
     algo,
-    env,
     workers,
     totalSteps: 2_000_000_000,
     logEvery: 1,
@@ -60,8 +80,8 @@ export interface A3cBenchOptions {
   readonly workers: readonly number[];
   /** The method (default a3c). */
   readonly algo?: AsyncAlgo;
-  /** The envs, each measured for every W (default catch and cartpole). */
-  readonly envs?: readonly string[];
+  /** The envs, each measured for every W (default {@link A3C_BENCH_ENVS}). */
+  readonly envs?: readonly A3cBenchEnv[];
   /** Measured seconds per W (default 3). */
   readonly seconds?: number;
 }
@@ -73,11 +93,11 @@ export interface A3cBenchOptions {
 export async function benchA3c(options: A3cBenchOptions): Promise<BenchRow[]> {
   const algo = options.algo ?? "a3c";
   const rows: BenchRow[] = [];
-  for (const env of options.envs ?? ["catch", "cartpole"]) {
-    const name = `${algo} ${env}`;
+  for (const env of options.envs ?? A3C_BENCH_ENVS) {
+    const name = `${algo} ${env.name}`;
     let base = 0;
     for (const w of options.workers) {
-      const m = await measureAsync(algo, env, w, options.seconds ?? 3);
+      const m = await measureAsync(algo, env.config, w, options.seconds ?? 3);
       const value = m.steps / m.seconds;
       base ||= value;
       const row = { group: "a3c", backend: "cpu" as const, shape: `W=${w}` };

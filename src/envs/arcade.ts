@@ -226,6 +226,14 @@ export function arcadeKernel(def: ArcadeKernelDef): GpuEnvKernel {
   };
 }
 
+/**
+ * The indexes 0, 1, …, n − 1, to name a game's state words in order with one destructuring
+ * (`const [BALL_X, BALL_Y] = wordIndexes(2)`), so no two names can share a word.
+ */
+export function wordIndexes(n: number): number[] {
+  return Array.from({ length: n }, (_, k) => k);
+}
+
 /** State words of a pixel game per copy: the game's, PREV_ACTION, HIST and FINAL_HIST. */
 export function arcadeStateWords(gameWords: number, displayWords: number): number {
   return gameWords + 1 + 2 * ARCADE_MAX_FRAMES * displayWords;

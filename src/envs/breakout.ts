@@ -54,6 +54,7 @@ import {
   arcadeSpec,
   checkArcadeOptions,
   makeArcadeCpu,
+  wordIndexes,
 } from "./arcade.ts";
 import { blankFrame, drawNumber, fillRect, type Rgb } from "./draw.ts";
 import { type GpuEnvKernel, makePixelGpuEnv, type PixelGpuEnv } from "./gpu_env.ts";
@@ -180,18 +181,21 @@ export const BREAKOUT_GRAY: BreakoutGray = {
  * one word a row of bricks (bit c: column c stands).
  */
 export const BREAKOUT_STATE_WORDS = 17;
-const BALL_X = 0;
-const BALL_Y = 1;
-const BALL_VX = 2;
-const BALL_VY = 3;
-const PADDLE_X = 4;
-const IN_PLAY = 5;
-const LIVES = 6;
-const HITS = 7;
-const FLAGS = 8;
-const SCORE = 9;
-const BRICKS_LEFT = 10;
-const BRICKS = 11;
+// BRICKS is the first of the 6 row words.
+const [
+  BALL_X,
+  BALL_Y,
+  BALL_VX,
+  BALL_VY,
+  PADDLE_X,
+  IN_PLAY,
+  LIVES,
+  HITS,
+  FLAGS,
+  SCORE,
+  BRICKS_LEFT,
+  BRICKS,
+] = wordIndexes(12);
 /** Display words per frame: the ball's rectangle, the paddle's columns, 6 rows of bricks. */
 const DISPLAY_WORDS = 8;
 const FULL_ROW = (1 << BREAKOUT_COLS) - 1;

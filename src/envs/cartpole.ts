@@ -17,18 +17,15 @@
 import { blankFrame, fillDisc, fillRect, thickLine } from "./draw.ts";
 import { fx, fxCos, fxDiv, fxMul, fxSin, fxToF32, fxUniform, idiv } from "./fixed.ts";
 import type { GpuEnvKernel } from "./gpu_env.ts";
-import { checkOptionKeys, intOption } from "./options.ts";
+import { checkTimeLimitOptions, TIME_LIMIT_OPTION_KEYS, type TimeLimitOptions } from "./options.ts";
 import { makeCpuVecEnv } from "./scaffold.ts";
 import type { CpuVecEnv, EnvSpec } from "./types.ts";
 
-/** Options of CartPole. */
-export interface CartPoleOptions {
-  /** Time limit in steps (default 500, allowed 1..1,000,000). */
-  readonly maxEpisodeSteps?: number;
-}
+/** Options of CartPole: its time limit (default 500 steps). */
+export type CartPoleOptions = TimeLimitOptions;
 
 /** Option names of CartPole, for validation. */
-export const CARTPOLE_OPTION_KEYS: readonly string[] = ["maxEpisodeSteps"];
+export const CARTPOLE_OPTION_KEYS: readonly string[] = TIME_LIMIT_OPTION_KEYS;
 
 /** The physical constants of CartPole-v1 (SI units), as Gymnasium defines them. */
 export const CARTPOLE_PHYSICS = {
@@ -75,10 +72,7 @@ const THETA_DOT = 3;
 
 /** Validated CartPole options with defaults filled in. */
 export function checkCartPoleOptions(options?: CartPoleOptions): Required<CartPoleOptions> {
-  const o = checkOptionKeys("cartpole", options, CARTPOLE_OPTION_KEYS);
-  return {
-    maxEpisodeSteps: intOption("cartpole", o, "maxEpisodeSteps", CARTPOLE_MAX_STEPS, 1, 1e6),
-  };
+  return checkTimeLimitOptions("cartpole", options, CARTPOLE_MAX_STEPS);
 }
 
 /** The spec of CartPole: obs f32 [4], 2 discrete actions, time limit. */

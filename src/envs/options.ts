@@ -57,3 +57,22 @@ export function intOption(
   }
   return value;
 }
+
+/** Options of an env whose one option is its time limit (CartPole, Pendulum). */
+export interface TimeLimitOptions {
+  /** Time limit in steps (allowed 1..1,000,000; each env states its default). */
+  readonly maxEpisodeSteps?: number;
+}
+
+/** Option names of `TimeLimitOptions`, for validation. */
+export const TIME_LIMIT_OPTION_KEYS: readonly string[] = ["maxEpisodeSteps"];
+
+/** Validated time-limit options of `env`, `fallback` steps when the limit is absent. */
+export function checkTimeLimitOptions(
+  env: string,
+  options: TimeLimitOptions | undefined,
+  fallback: number,
+): Required<TimeLimitOptions> {
+  const o = checkOptionKeys(env, options, TIME_LIMIT_OPTION_KEYS);
+  return { maxEpisodeSteps: intOption(env, o, "maxEpisodeSteps", fallback, 1, 1e6) };
+}

@@ -18,18 +18,15 @@
 import { blankFrame, fillDisc, thickLine } from "./draw.ts";
 import { fx, FX_PI, fxCos, fxMul, fxSin, fxToF32, fxUniform, fxWrapAngle, idiv } from "./fixed.ts";
 import type { GpuEnvKernel } from "./gpu_env.ts";
-import { checkOptionKeys, intOption } from "./options.ts";
+import { checkTimeLimitOptions, TIME_LIMIT_OPTION_KEYS, type TimeLimitOptions } from "./options.ts";
 import { makeCpuVecEnv } from "./scaffold.ts";
 import type { CpuVecEnv, EnvSpec } from "./types.ts";
 
-/** Options of Pendulum. */
-export interface PendulumOptions {
-  /** Time limit in steps (default 200, allowed 1..1,000,000). */
-  readonly maxEpisodeSteps?: number;
-}
+/** Options of Pendulum: its time limit (default 200 steps). */
+export type PendulumOptions = TimeLimitOptions;
 
 /** Option names of Pendulum, for validation. */
-export const PENDULUM_OPTION_KEYS: readonly string[] = ["maxEpisodeSteps"];
+export const PENDULUM_OPTION_KEYS: readonly string[] = TIME_LIMIT_OPTION_KEYS;
 
 /** The physical constants of Pendulum-v1 (SI units), as Gymnasium defines them. */
 export const PENDULUM_PHYSICS = {
@@ -68,10 +65,7 @@ const THETA_DOT = 1;
 
 /** Validated Pendulum options with defaults filled in. */
 export function checkPendulumOptions(options?: PendulumOptions): Required<PendulumOptions> {
-  const o = checkOptionKeys("pendulum", options, PENDULUM_OPTION_KEYS);
-  return {
-    maxEpisodeSteps: intOption("pendulum", o, "maxEpisodeSteps", PENDULUM_MAX_STEPS, 1, 1e6),
-  };
+  return checkTimeLimitOptions("pendulum", options, PENDULUM_MAX_STEPS);
 }
 
 /** The spec of Pendulum: obs f32 [3], a box action of 1 float in [−2, 2], time limit. */

@@ -59,6 +59,7 @@ import {
   makeArcadeCpu,
   pixelSpan,
   stickyThreshold,
+  wordIndexes,
 } from "./arcade.ts";
 import { type GpuEnvKernel, makePixelGpuEnv, type PixelGpuEnv } from "./gpu_env.ts";
 import { intOption } from "./options.ts";
@@ -174,14 +175,7 @@ export const PONG_GRAY: PongGray = {
  * The arcade layer and the scaffold keep more words after these.
  */
 export const PONG_STATE_WORDS = 8;
-const BALL_X = 0;
-const BALL_Y = 1;
-const BALL_VX = 2;
-const BALL_VY = 3;
-const AGENT_Y = 4;
-const OPP_Y = 5;
-const SCORE_AGENT = 6;
-const SCORE_OPP = 7;
+const [BALL_X, BALL_Y, BALL_VX, BALL_VY, AGENT_Y, OPP_Y, SCORE_AGENT, SCORE_OPP] = wordIndexes(8);
 /** Display words per frame: [bx0, bx1, by0, by1] and [ay0, ay1, oy0, oy1], a byte each. */
 const DISPLAY_WORDS = 2;
 

@@ -21,6 +21,24 @@ export function shaderNames(): string[] {
   return Object.keys(SHADER_SOURCES);
 }
 
+/**
+ * The value of `const NAME: u32 = Vu;` in a bundled shader: a tile size the WGSL's unrolled
+ * code and workgroup arrays are written for, read here by the recorder that sizes the grid, so
+ * the number is written once, in the shader. Throws when the shader has no such constant.
+ *
+ * @example
+ * ```ts
+ * import { shaderConstU32 } from "./pipelines.ts";
+ * shaderConstU32("matmul", "BM"); // 128, the big kernel's tile edge
+ * ```
+ */
+export function shaderConstU32(shader: string, name: string): number {
+  const code = SHADER_SOURCES[shader] ?? "";
+  const m = code.match(new RegExp(`^const ${name}: u32 = (\\d+)u;`, "m"));
+  if (!m) throw new Error(`shader "${shader}" has no line "const ${name}: u32 = <n>u;"`);
+  return Number(m[1]);
+}
+
 function shaderModule(gpu: Gpu, shader: string): GPUShaderModule {
   let perDevice = moduleCache.get(gpu.device);
   if (!perDevice) moduleCache.set(gpu.device, perDevice = new Map());

@@ -23,8 +23,18 @@ export function checkActivation(name: string): asserts name is Activation {
   }
 }
 
+/** The arguments of {@link activationForward} (the bindings of `activations.wgsl`'s forward). */
+export interface ActivationForwardArgs {
+  /** The activation. */
+  act: Activation;
+  /** Input. */
+  x: Floats;
+  /** Output, x's length; may be `x` itself. */
+  y: Floats;
+}
+
 /** y[i] = act(x[i]). `x` and `y` may be the same array. */
-export function activationForward(act: Activation, x: Floats, y: Floats): void {
+export function activationForward({ act, x, y }: ActivationForwardArgs): void {
   checkLength(`${act}.forward`, "y", y.length, x.length);
   const n = x.length;
   switch (act) {
@@ -43,8 +53,20 @@ export function activationForward(act: Activation, x: Floats, y: Floats): void {
   }
 }
 
+/** The arguments of {@link activationBackward} (the bindings of `activations.wgsl`'s backward). */
+export interface ActivationBackwardArgs {
+  /** The activation. */
+  act: Activation;
+  /** The forward output. */
+  y: Floats;
+  /** Gradient of the loss with respect to y. */
+  dy: Floats;
+  /** Gradient with respect to x (written; may be `dy` itself). */
+  dx: Floats;
+}
+
 /** dx[i] = dy[i] · act'(x[i]), computed from the forward output y. */
-export function activationBackward(act: Activation, y: Floats, dy: Floats, dx: Floats): void {
+export function activationBackward({ act, y, dy, dx }: ActivationBackwardArgs): void {
   checkLength(`${act}.backward`, "dy", dy.length, y.length);
   checkLength(`${act}.backward`, "dx", dx.length, y.length);
   const n = y.length;

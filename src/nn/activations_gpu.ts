@@ -12,13 +12,36 @@ import { type Activation, ACTIVATIONS, checkActivation } from "./activations.ts"
 /** Workgroup size of the activation kernels (the shader's WG). */
 const WG = 256;
 
+/** The arguments of {@link recordActivationForward}: the twin's, on buffers, and the length. */
+export interface ActivationForwardGpuArgs {
+  /** The activation. */
+  act: Activation;
+  /** Input [n]. */
+  x: BufferRange;
+  /** Output [n]. */
+  y: BufferRange;
+  /** Elements. */
+  n: number;
+}
+
+/** The arguments of {@link recordActivationBackward}: the twin's, on buffers, and the length. */
+export interface ActivationBackwardGpuArgs {
+  /** The activation. */
+  act: Activation;
+  /** The forward output [n]. */
+  y: BufferRange;
+  /** Gradient with respect to y [n]. */
+  dy: BufferRange;
+  /** Gradient with respect to x [n] (written). */
+  dx: BufferRange;
+  /** Elements. */
+  n: number;
+}
+
 /** Records y = act(x) over `n` elements. */
 export async function recordActivationForward(
   gpu: Gpu,
-  act: Activation,
-  x: BufferRange,
-  y: BufferRange,
-  n: number,
+  { act, x, y, n }: ActivationForwardGpuArgs,
 ): Promise<Dispatch> {
   checkActivation(act);
   const params = createUniformBuffer(gpu, new ParamWriter().u32(n).bytes(), `${act}.forward`);
@@ -35,11 +58,7 @@ export async function recordActivationForward(
 /** Records dx = dy · act'(from y) over `n` elements. */
 export async function recordActivationBackward(
   gpu: Gpu,
-  act: Activation,
-  y: BufferRange,
-  dy: BufferRange,
-  dx: BufferRange,
-  n: number,
+  { act, y, dy, dx, n }: ActivationBackwardGpuArgs,
 ): Promise<Dispatch> {
   checkActivation(act);
   const params = createUniformBuffer(gpu, new ParamWriter().u32(n).bytes(), `${act}.backward`);

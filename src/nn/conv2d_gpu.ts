@@ -23,13 +23,14 @@ import {
   dummyBuffer,
   ParamWriter,
 } from "../gpu/buffers.ts";
+import { shaderConstU32 } from "../gpu/pipelines.ts";
 import { type Dispatch, grid1d, makeDispatch, makeDispatch1d } from "../gpu/plan.ts";
 import { checkConv2dShape, conv2dOutputSize, type Conv2dShape } from "./conv2d.ts";
 
 /** Threads per workgroup of every conv2d kernel (the shader's WG). */
 const WG = 256;
-/** Reduction step of the GEMM tiles (rows of the weight-gradient reduction per step). */
-const BK = 8;
+/** Reduction step of the GEMM tiles (rows of the weight-gradient reduction per step; the shader's BK). */
+const BK = shaderConstU32("conv2d", "BK");
 /** Workgroups the weight-gradient pass aims for (tiles × chunks) to fill a large GPU. */
 const WGRAD_TARGET_WORKGROUPS = 1024;
 /** Smallest chunk of the weight-gradient reduction, in rows (b, oh, ow). */

@@ -23,6 +23,7 @@ import {
   dummyBuffer,
   ParamWriter,
 } from "../gpu/buffers.ts";
+import { shaderConstU32 } from "../gpu/pipelines.ts";
 import { type Dispatch, makeDispatch } from "../gpu/plan.ts";
 import { checkLinearShapes, checkMatmulDims } from "./linear.ts";
 
@@ -57,8 +58,8 @@ export interface MatmulGpuArgs {
   path?: MatmulPath;
 }
 
-/** Edge of the output tile of the big kernel. */
-export const BIG_TILE = 128;
+/** Edge of the output tile of the big kernel (its BM = BN, written in the shader). */
+export const BIG_TILE: number = shaderConstU32("matmul", "BM");
 /** Edge of the output tile of the small kernel (its SMALL_TILE; SMALL_TILE² threads). */
 export const SMALL_TILE = 16;
 /** Columns per workgroup of the column sum (its WG; 4 row lanes each). */

@@ -218,7 +218,7 @@ export function* netForwardLayers(
         matmul: gemm,
       });
     }
-    if (layer.kind !== "lstm") activationForward(layer.activation, y, y);
+    if (layer.kind !== "lstm") activationForward({ act: layer.activation, x: y, y });
     x = y;
     yield;
   }
@@ -313,7 +313,7 @@ export function* netBackwardLayers(
     const layer = layers[i];
     const y = acts.outputs[i];
     const dy = acts.gradOutputs[i];
-    if (layer.kind !== "lstm") activationBackward(layer.activation, y, dy, dy);
+    if (layer.kind !== "lstm") activationBackward({ act: layer.activation, y, dy, dx: dy });
     const x = i > 0 ? acts.outputs[i - 1] : obs;
     const dx = i > 0 ? acts.gradOutputs[i - 1] : null;
     const w = params[`layer${i}.weight`];

@@ -200,7 +200,9 @@ export async function recordNetForward(
       );
     }
     const n = B * sizeOf(layer.outShape);
-    dispatches.push(await recordActivationForward(gpu, layer.activation, pre[i], outputs[i], n));
+    dispatches.push(
+      await recordActivationForward(gpu, { act: layer.activation, x: pre[i], y: outputs[i], n }),
+    );
     x = outputs[i];
   }
   const F = layers.length ? sizeOf(layers[layers.length - 1].outShape) : sizeOf(spec.input.shape);
@@ -345,14 +347,13 @@ export async function recordNetBackward(
     // The gradient before the activation goes into pre[i] (its forward value is not needed).
     const dPre = fwd.pre[i];
     out.push(
-      await recordActivationBackward(
-        gpu,
-        layer.activation,
-        fwd.outputs[i],
-        fwd.gradOutputs[i],
-        dPre,
+      await recordActivationBackward(gpu, {
+        act: layer.activation,
+        y: fwd.outputs[i],
+        dy: fwd.gradOutputs[i],
+        dx: dPre,
         n,
-      ),
+      }),
     );
     const dx = i > 0 ? fwd.gradOutputs[i - 1] : undefined;
     const w = tensorRange(params, spec, `layer${i}.weight`);

@@ -17,13 +17,13 @@ for (const act of KINDS) {
     const w = randomArray(37, 2);
     const y = new Float64Array(37);
     const loss = () => {
-      activationForward(act, x, y);
+      activationForward({ act, x, y });
       return dot(w, y);
     };
     const numeric = numericGradient(loss, x);
-    activationForward(act, x, y);
+    activationForward({ act, x, y });
     const dx = new Float64Array(37);
-    activationBackward(act, y, w, dx);
+    activationBackward({ act, y, dy: w, dx });
     assertClose(dx, numeric, { atol: 1e-7, rtol: 1e-6, name: `${act} dx` });
   });
 
@@ -33,15 +33,15 @@ for (const act of KINDS) {
     const dy = new Float32Array(randomArray(n, 4));
     const y = new Float32Array(n);
     const dx = new Float32Array(n);
-    activationForward(act, x, y);
-    activationBackward(act, y, dy, dx);
+    activationForward({ act, x, y });
+    activationBackward({ act, y, dy, dx });
     const xb = createStorageBuffer(gpu, x);
     const yb = createStorageBuffer(gpu, n * 4);
     const dyb = createStorageBuffer(gpu, dy);
     const dxb = createStorageBuffer(gpu, n * 4);
     await runPlan(gpu, [
-      await recordActivationForward(gpu, act, xb, yb, n),
-      await recordActivationBackward(gpu, act, yb, dyb, dxb, n),
+      await recordActivationForward(gpu, { act, x: xb, y: yb, n }),
+      await recordActivationBackward(gpu, { act, y: yb, dy: dyb, dx: dxb, n }),
     ]);
     // Transcendentals (exp, tanh) differ by a few ulps between WGSL and JS.
     assertClose(await readFloats(gpu, yb), y, { atol: 1e-6, rtol: 1e-5, name: `${act} y` });

@@ -178,6 +178,41 @@ Deno.test("gemm: a module that fails to compile is reported with its reason", ()
   assert.equal(fallback.errors.length, 1);
 });
 
+Deno.test("gemm: when no module compiles, the TypeScript loops run and it is said once (child process)", async () => {
+  // A fresh isolate whose WebAssembly refuses every module, as an engine without SIMD would.
+  const code = `
+    WebAssembly.validate = () => false;
+    const { gemm, gemmBackend } = await import(${
+    JSON.stringify(import.meta.resolve("../../src/nn/gemm.ts"))
+  });
+    const { matmul } = await import(${
+    JSON.stringify(import.meta.resolve("../../src/nn/linear.ts"))
+  });
+    const [m, n, k] = [33, 70, 129]; // past GEMM_MIN_WORK, so the fast path would be asked
+    const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+    const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
+    matmul({ a, b, c: c1, m, n, k });
+    gemm({ a, b, c: c2, m, n, k });
+    gemm({ a, b, c: c2, m, n, k });
+    console.log(JSON.stringify({ backend: gemmBackend(), same: c1.every((v, i) => v === c2[i]) }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), { backend: "ts", same: true });
+  const said = stderr.match(
+    /the WebAssembly SIMD kernel is unavailable, the TypeScript loops run/g,
+  );
+  assert.equal(said?.length, 1, stderr);
+  assert.match(stderr, /WebAssembly.validate refused the module/);
+});
+
 /** Max |x − y| / (1 + max |y|) over two arrays. */
 function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let worst = 0, scale = 0;
