@@ -60,6 +60,38 @@ export function flagOf(field: string): string {
 }
 
 /**
+ * The `train` flags that set each field of `config` (the inverse of the generated flags): a
+ * number or text as `--flag value`, a boolean as `--flag` or `--no-flag`, a list as a comma
+ * list, `envOptions` as one `--env-option key=value` each. For callers that run `rl train`
+ * with a preset, such as `examples/a2c_pong.ts`.
+ *
+ * @example
+ * ```ts
+ * import { configFlags } from "./flags.ts";
+ * configFlags({ tMax: 20, annealLr: true, envOptions: { frameSkip: 2 } });
+ * // ["--t-max", "20", "--anneal-lr", "--env-option", "frameSkip=2"]
+ * ```
+ */
+export function configFlags(config: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const [field, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    if (field === "envOptions") {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        out.push(flagOf(field), `${k}=${v}`);
+      }
+    } else if (typeof value === "boolean") {
+      out.push(value ? flagOf(field) : `--no-${kebab(field)}`);
+    } else if (Array.isArray(value)) {
+      out.push(flagOf(field), value.join(","));
+    } else {
+      out.push(flagOf(field), String(value));
+    }
+  }
+  return out;
+}
+
+/**
  * Wraps a parser so commander reports its error as an invalid argument of the flag
  * (commander's message names the flag and the value).
  */

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { readAsyncCheckpoint, saveAsyncCheckpoint } from "../../src/algos/async/checkpoint.ts";
-import { resolveAsyncConfig } from "../../src/algos/async/config.ts";
+import { pongCpuPreset, resolveAsyncConfig } from "../../src/algos/async/config.ts";
 import { makeAsyncNet } from "../../src/algos/async/learner.ts";
 import { makeSharedState } from "../../src/algos/async/shared.ts";
+import { configFlags } from "../../src/cli/flags.ts";
 import { main } from "../../src/cli/main.ts";
 import { readMetrics, readRunInfo } from "../../src/cli/run_dir.ts";
 
@@ -155,4 +156,22 @@ Deno.test("train --algo a3c: Ctrl-C stops every worker, writes the checkpoint, e
     makeAsyncNet(config).layout,
   );
   assert.ok(saved.globalSteps >= 2000 && saved.globalSteps < 5_000_000, `T ${saved.globalSteps}`);
+});
+
+Deno.test("configFlags: the Pong CPU preset as train flags gives back the preset (examples/a2c_pong.ts)", async () => {
+  const root = await Deno.makeTempDir();
+  const { env: _env, ...fields } = pongCpuPreset(2);
+  const args = configFlags({ ...fields, totalSteps: 40, logEvery: 40 });
+  const r = await run(["train", "--env", "pong", ...args, "--out", root, "--name", "p"]);
+  assert.equal(r.code, 0, r.err);
+  const info = await readRunInfo(`${root}/p`);
+  // checkpointPath is set by code, not a flag (rl train writes the run folder's path there).
+  const { checkpointPath: _, ...want } = resolveAsyncConfig({
+    ...pongCpuPreset(2),
+    totalSteps: 40,
+    logEvery: 40,
+  });
+  const { checkpointPath: __, ...got } = info.config as Record<string, unknown>;
+  assert.deepEqual(got, JSON.parse(JSON.stringify(want)));
+  await Deno.remove(root, { recursive: true });
 });
