@@ -7,9 +7,9 @@
  * worker is how the cores are used; A2C's single batch would use one). Either way a live progress
  * line (steps/s, mean return of the last 100 episodes, ETA to the budget) runs until the mean
  * return reaches +18 or the budget runs out (the CPU preset's 12M steps take about 26–30 min on
- * 2 cores; what it reached is in the README, "Pong"), then the run folder gets `config.json`, `metrics.jsonl`,
- * `curve.svg`, `checkpoint.safetensors` and `pong.gif` (the trained agent, on the right in
- * green). It is the `rl train` and `rl play` commands with these settings; see
+ * 2 cores; what it reached is in the README, "Pong"), then the run folder gets `config.json`,
+ * `metrics.jsonl`, `curve.svg`, `checkpoint.safetensors` and `pong.gif` (the trained agent, on
+ * the right in green). It is the `rl train` and `rl play` commands with these settings; see
  * `deno task rl train --help` for every field.
  *
  * @module
