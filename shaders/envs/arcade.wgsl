@@ -45,6 +45,15 @@ fn pixel_span(v0: i32, v1: i32) -> u32 {
   return u32(p0 | (p1 << 8u));
 }
 
+// A coordinate p moving at v, mirrored back inside the wall at lo or hi it went past: (p, v)
+// (twin: bounce). A side with no wall passes NO_WALL.
+fn bounce(p: i32, v: i32, lo: i32, hi: i32) -> vec2<i32> {
+  if (p < lo) { return vec2<i32>(2 * lo - p, -v); }
+  if (p > hi) { return vec2<i32>(2 * hi - p, -v); }
+  return vec2<i32>(p, v);
+}
+const NO_WALL: i32 = 0x7fffffff;
+
 fn in_span(x: u32, span: u32) -> bool {
   return x >= (span & 255u) && x < ((span >> 8u) & 255u);
 }

@@ -129,18 +129,12 @@ fn frame(i: u32, a: i32) -> i32 {
   let old_y = y;
   x += vx;
   y += vy;
-  if (x < LEFT) {
-    x = 2 * LEFT - x;
-    vx = -vx;
-  }
-  if (x > RIGHT) {
-    x = 2 * RIGHT - x;
-    vx = -vx;
-  }
-  if (y < TOP) {
-    y = 2 * TOP - y;
-    vy = -vy;
-  }
+  let bx = bounce(x, vx, LEFT, RIGHT);
+  let by = bounce(y, vy, TOP, NO_WALL);
+  x = bx.x;
+  vx = bx.y;
+  y = by.x;
+  vy = by.y;
   // 4. Bricks.
   var r = 0;
   let points = break_brick(i, x, y);

@@ -76,14 +76,9 @@ fn frame(i: u32, a: i32) -> i32 {
   let old_x = x;
   x += vx;
   y += vy;
-  if (y < TOP) {
-    y = 2 * TOP - y;
-    vy = -vy;
-  }
-  if (y > BALL_BOTTOM) {
-    y = 2 * BALL_BOTTOM - y;
-    vy = -vy;
-  }
+  let by = bounce(y, vy, TOP, BALL_BOTTOM);
+  y = by.x;
+  vy = by.y;
   // 4. Returns: the ball crosses a paddle's face while overlapping it.
   let agent_face = AGENT_X * SUB;
   let opp_face = (OPP_X + PADDLE_W) * SUB;

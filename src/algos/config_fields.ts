@@ -227,6 +227,11 @@ export const A3C_FIELDS: FieldTable<A3cConfig> = {
   algo: choiceField(["a3c"], { default: "a3c", doc: "The method (`rl train --algo`)." }),
   ...ASYNC_COMMON,
   entropyCoef: SHARED.entropyCoef,
+  annealEntropy: booleanField({
+    default: false,
+    doc: "Anneal the entropy bonus β linearly to 0 over `totalSteps`, as the learning rate: " +
+      "the policy explores early and sharpens late.",
+  }),
   valueCoef: SHARED.valueCoef,
 };
 

@@ -235,6 +235,13 @@ export interface A3cConfig extends AsyncCommonConfig {
    */
   entropyCoef: number;
   /**
+   * Anneal the entropy bonus β linearly to 0 over `totalSteps`, as the learning rate: the policy
+   * explores early and sharpens late.
+   *
+   * Default false; allowed true, false.
+   */
+  annealEntropy: boolean;
+  /**
    * Value loss coefficient.
    *
    * Default 0.5; allowed [0, 1000000].

@@ -147,6 +147,19 @@ export function pixelSpan(v0: number, v1: number, s: number, field: number): num
   return p0 | (p1 << 8);
 }
 
+/** The `hi` of {@link bounce} on a side with no wall. */
+export const NO_WALL = 0x7fffffff;
+
+/**
+ * A coordinate `p` moving at `v`, mirrored back inside the wall at `lo` or `hi` it went past:
+ * `[p, v]` (WGSL twin: `bounce`). A side with no wall passes {@link NO_WALL}.
+ */
+export function bounce(p: number, v: number, lo: number, hi: number): [number, number] {
+  if (p < lo) return [2 * lo - p, -v];
+  if (p > hi) return [2 * hi - p, -v];
+  return [p, v];
+}
+
 /** Where a game draws one S × S frame on the CPU (the background is already filled). */
 export interface ArcadeCanvas {
   /** Frame side in pixels. */

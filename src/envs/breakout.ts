@@ -52,8 +52,10 @@ import {
   arcadeKernel,
   type ArcadeOptions,
   arcadeSpec,
+  bounce,
   checkArcadeOptions,
   makeArcadeCpu,
+  NO_WALL,
   wordIndexes,
 } from "./arcade.ts";
 import { blankFrame, drawNumber, fillRect, type Rgb } from "./draw.ts";
@@ -357,18 +359,8 @@ export function makeBreakoutCpu(numEnvs: number, options?: BreakoutOptions): Bre
         const oldY = y;
         x += vx;
         y += vy;
-        if (x < LEFT) {
-          x = 2 * LEFT - x;
-          vx = -vx;
-        }
-        if (x > RIGHT) {
-          x = 2 * RIGHT - x;
-          vx = -vx;
-        }
-        if (y < TOP) {
-          y = 2 * TOP - y;
-          vy = -vy;
-        }
+        [x, vx] = bounce(x, vx, LEFT, RIGHT);
+        [y, vy] = bounce(y, vy, TOP, NO_WALL);
         // 4. Bricks.
         let r = 0;
         const points = breakBrick(i, x, y);

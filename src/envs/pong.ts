@@ -55,6 +55,7 @@ import {
   arcadeKernel,
   type ArcadeOptions,
   arcadeSpec,
+  bounce,
   checkArcadeOptions,
   makeArcadeCpu,
   pixelSpan,
@@ -301,14 +302,7 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
         const oldX = x;
         x += vx;
         y += vy;
-        if (y < TOP) {
-          y = 2 * TOP - y;
-          vy = -vy;
-        }
-        if (y > BALL_BOTTOM) {
-          y = 2 * BALL_BOTTOM - y;
-          vy = -vy;
-        }
+        [y, vy] = bounce(y, vy, TOP, BALL_BOTTOM);
         // 4. Returns: the ball crosses a paddle's face while overlapping it.
         const agentFace = G.AGENT_X * SUB;
         const oppFace = (G.OPP_X + G.PADDLE_W) * SUB;

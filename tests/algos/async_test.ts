@@ -198,7 +198,13 @@ function referenceA3c(config: A3cConfig, updates: number): Float32Array {
       stats: new Float32Array(LOSS_STATS),
       B: n,
       A,
-    }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef, scale: 1 });
+    }, {
+      valueCoef: config.valueCoef,
+      // β at the global step after the rollout, annealed to 0 over the budget.
+      entropyCoef: config.entropyCoef *
+        (config.annealEntropy ? Math.max(0, 1 - T / config.totalSteps) : 1),
+      scale: 1,
+    });
     net.backward(local, grads, batch, n, dLogits, dValues);
     state.step = T;
     optimizerStep(opt, state, params, grads);
@@ -206,8 +212,14 @@ function referenceA3c(config: A3cConfig, updates: number): Float32Array {
   return params;
 }
 
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
 Deno.test("async: one worker's shared RMSProp on SharedArrayBuffers == a single-threaded reference", () => {
-  const config = resolveAsyncConfig({
+  const base = {
     algo: "a3c",
     env: "catch",
     workers: 1,
@@ -216,20 +228,30 @@ Deno.test("async: one worker's shared RMSProp on SharedArrayBuffers == a single-
     annealLr: true,
     totalSteps: 10_000,
     maxGradNorm: 0.5, // small, so clipping is exercised
-  }) as A3cConfig;
-  const updates = 60;
-  const net = makeAsyncNet(config);
-  const shared = makeSharedState(net.layout, 1, false);
-  initParams(net.layout, config.seed, shared.params);
-  const progress = runLearner(config, shared, 0, { maxUpdates: updates });
-  assert.equal(progress.updates, updates);
-  const reference = referenceA3c(config, updates);
-  let maxDiff = 0;
-  for (let i = 0; i < reference.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(reference[i] - shared.params[i]));
+  } as const;
+  // The second case anneals β over 300 steps: its 45 updates (at most 225 steps) end with β
+  // at a quarter or less.
+  const cases = [
+    { updates: 60, extra: {} },
+    { updates: 45, extra: { annealEntropy: true, entropyCoef: 0.05, totalSteps: 300 } },
+  ];
+  for (const { updates, extra } of cases) {
+    const config = resolveAsyncConfig({ ...base, ...extra }) as A3cConfig;
+    const net = makeAsyncNet(config);
+    const shared = makeSharedState(net.layout, 1, false);
+    initParams(net.layout, config.seed, shared.params);
+    const progress = runLearner(config, shared, 0, { maxUpdates: updates });
+    assert.equal(progress.updates, updates);
+    const reference = referenceA3c(config, updates);
+    const diff = maxAbsDiff(reference, shared.params);
+    assert.ok(diff <= 1e-6, `${JSON.stringify(extra)}: max |θ_shared − θ_reference| = ${diff}`);
+    assert.ok(shared.rmsG.some((g) => g > 0), "the shared RMSProp statistics moved");
+    if (config.annealEntropy) {
+      // The schedule matters: β held at 0.05 lands elsewhere.
+      const held = referenceA3c({ ...config, annealEntropy: false }, updates);
+      assert.ok(maxAbsDiff(held, reference) > 1e-4, "annealing β changed nothing");
+    }
   }
-  assert.ok(maxDiff <= 1e-6, `max |θ_shared − θ_reference| = ${maxDiff}`);
-  assert.ok(shared.rmsG.some((g) => g > 0), "the shared RMSProp statistics moved");
 });
 
 Deno.test("async: a real Worker (W = 1) reproduces the in-process learner exactly (Sarsa, target net)", async () => {

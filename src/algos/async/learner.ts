@@ -69,6 +69,12 @@ export function asyncOptimizerConfig(config: AsyncConfig): OptimizerConfig {
   };
 }
 
+/** A3C's entropy bonus β at global step `t`: `entropyCoef`, annealed to 0 with `annealEntropy`. */
+export function entropyAt(config: A3cConfig, t: number): number {
+  if (!config.annealEntropy) return config.entropyCoef;
+  return config.entropyCoef * Math.max(0, 1 - t / config.totalSteps);
+}
+
 /** The network of a run (built from the env's spec; `net: "lstm"` for A3C only). */
 export function makeAsyncNet(config: AsyncConfig): LearnerNet {
   return makeCpuLearnerNet(asyncNetForEnv(envSpec(config.env, config.envOptions), config));
@@ -525,7 +531,11 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
       stats: ctx.loss.stats,
       B: n,
       A,
-    }, { valueCoef: config.valueCoef, entropyCoef: config.entropyCoef, scale: 1 });
+    }, {
+      valueCoef: config.valueCoef,
+      entropyCoef: entropyAt(config, Atomics.load(ctx.shared.control, Control.globalSteps)),
+      scale: 1,
+    });
     net.backward(local, ctx.loss.grads, obs, n, dPolicy, dValue, rec);
     ctx.apply(n, ctx.loss.stats[LossStat.entropy] / n);
   };
