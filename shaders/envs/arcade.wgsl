@@ -45,6 +45,20 @@ fn pixel_span(v0: i32, v1: i32) -> u32 {
   return u32(p0 | (p1 << 8u));
 }
 
+// How much of pixel p the virtual span [v0, v1) covers, in 1/S units: 0..FIELD (twin:
+// pixelCover).
+fn cover(p: u32, v0: i32, v1: i32) -> u32 {
+  let a = min(max(v0, 0), FIELD) * i32(S);
+  let b = min(max(v1, 0), FIELD) * i32(S);
+  return u32(max(min((i32(p) + 1) * FIELD, b) - max(i32(p) * FIELD, a), 0));
+}
+
+// Gray `over` on gray `under` over c / FIELD^2 of a pixel, rounded down (twin: blendGray).
+fn blend(under: u32, over: u32, c: u32) -> u32 {
+  let f2 = u32(FIELD * FIELD);
+  return (over * c + under * (f2 - c)) / f2;
+}
+
 // A coordinate p moving at v, mirrored back inside the wall at lo or hi it went past: (p, v)
 // (twin: bounce). A side with no wall passes NO_WALL.
 fn bounce(p: i32, v: i32, lo: i32, hi: i32) -> vec2<i32> {

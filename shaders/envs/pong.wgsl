@@ -25,6 +25,7 @@ override GRAY_AGENT: u32;
 override GRAY_OPP: u32;
 override GRAY_BALL: u32;
 override WIN_POINTS: i32;   // points that end the game
+override ANTIALIAS: u32;    // 1: a pixel is the average of the square it covers
 
 const SUB: i32 = 256;
 
@@ -37,7 +38,7 @@ const OPP_Y: u32 = 5u;
 const SCORE_AGENT: u32 = 6u;
 const SCORE_OPP: u32 = 7u;
 const GAME_WORDS: u32 = 8u;
-// What a frame shows: [bx0, bx1, by0, by1] and [ay0, ay1, oy0, oy1], a byte each.
+// What a frame shows, in whole units: [bx, by] and [ay, oy], 16 bits each (bx signed).
 const DISPLAY_WORDS: u32 = 2u;
 
 // Ball at the centre, towards a random side with a random vertical speed.
@@ -114,17 +115,17 @@ fn frame(i: u32, a: i32) -> i32 {
   return r;
 }
 
-// The packed pixel rectangles of the current frame: [bx0, bx1, by0, by1], [ay0, ay1, oy0, oy1].
+// What the current frame shows, in whole units: [bx, by], [ay, oy], 16 bits each.
+fn pack(lo: i32, hi: i32) -> u32 {
+  return (u32(lo) & 0xffffu) | (u32(hi) << 16u);
+}
+
 fn rect_a(i: u32) -> u32 {
-  let bx = state[st(BALL_X, i)] >> 8u;
-  let by = state[st(BALL_Y, i)] >> 8u;
-  return pixel_span(bx, bx + BALL_W) | (pixel_span(by, by + BALL_H) << 16u);
+  return pack(state[st(BALL_X, i)] >> 8u, state[st(BALL_Y, i)] >> 8u);
 }
 
 fn rect_b(i: u32) -> u32 {
-  let ay = state[st(AGENT_Y, i)] >> 8u;
-  let oy = state[st(OPP_Y, i)] >> 8u;
-  return pixel_span(ay, ay + PADDLE_H) | (pixel_span(oy, oy + PADDLE_H) << 16u);
+  return pack(state[st(AGENT_Y, i)] >> 8u, state[st(OPP_Y, i)] >> 8u);
 }
 
 // A new game: centred paddles, no points, a serve.
@@ -144,13 +145,27 @@ fn display_word(i: u32, k: u32) -> i32 {
   return bitcast<i32>(select(rect_b(i), rect_a(i), k == 0u));
 }
 
-// One frame's rectangles and the constant spans: walls (rows), agent and opponent (columns).
-struct View { a: u32, b: u32, wall_top: u32, wall_bottom: u32, agent_cols: u32, opp_cols: u32 }
+// One frame's positions (whole units) and their pixel spans, with the constant spans: walls
+// (rows), agent and opponent (columns).
+struct View {
+  bx: i32, by: i32, ay: i32, oy: i32,
+  ball_cols: u32, ball_rows: u32, agent_rows: u32, opp_rows: u32,
+  wall_top: u32, wall_bottom: u32, agent_cols: u32, opp_cols: u32,
+}
 
 fn load_view(i: u32, hist: u32) -> View {
+  let a = state[st(hist, i)];
+  let b = state[st(hist + 1u, i)];
+  let bx = (a << 16u) >> 16u;
+  let by = a >> 16u;
+  let ay = (b << 16u) >> 16u;
+  let oy = b >> 16u;
   return View(
-    u32(state[st(hist, i)]),
-    u32(state[st(hist + 1u, i)]),
+    bx, by, ay, oy,
+    pixel_span(bx, bx + BALL_W),
+    pixel_span(by, by + BALL_H),
+    pixel_span(ay, ay + PADDLE_H),
+    pixel_span(oy, oy + PADDLE_H),
     pixel_span(0, WALL),
     pixel_span(FIELD - WALL, FIELD),
     pixel_span(AGENT_X, AGENT_X + PADDLE_W),
@@ -158,12 +173,20 @@ fn load_view(i: u32, hist: u32) -> View {
   );
 }
 
-// One gray pixel: walls, paddles, ball (on top).
+// One gray pixel: walls, paddles, ball (on top); with ANTIALIAS each blended by its cover.
 fn pixel(row: u32, col: u32, v: View) -> u32 {
   var g = GRAY_BG;
+  if (ANTIALIAS != 0u) {
+    g = blend(g, GRAY_WALL, cover(col, 0, FIELD) * cover(row, 0, WALL));
+    g = blend(g, GRAY_WALL, cover(col, 0, FIELD) * cover(row, FIELD - WALL, FIELD));
+    g = blend(g, GRAY_AGENT, cover(col, AGENT_X, AGENT_X + PADDLE_W) * cover(row, v.ay, v.ay + PADDLE_H));
+    g = blend(g, GRAY_OPP, cover(col, OPP_X, OPP_X + PADDLE_W) * cover(row, v.oy, v.oy + PADDLE_H));
+    g = blend(g, GRAY_BALL, cover(col, v.bx, v.bx + BALL_W) * cover(row, v.by, v.by + BALL_H));
+    return g;
+  }
   if (in_span(row, v.wall_top) || in_span(row, v.wall_bottom)) { g = GRAY_WALL; }
-  if (in_span(row, v.b & 0xffffu) && in_span(col, v.agent_cols)) { g = GRAY_AGENT; }
-  if (in_span(row, v.b >> 16u) && in_span(col, v.opp_cols)) { g = GRAY_OPP; }
-  if (in_span(row, v.a >> 16u) && in_span(col, v.a & 0xffffu)) { g = GRAY_BALL; }
+  if (in_span(row, v.agent_rows) && in_span(col, v.agent_cols)) { g = GRAY_AGENT; }
+  if (in_span(row, v.opp_rows) && in_span(col, v.opp_cols)) { g = GRAY_OPP; }
+  if (in_span(row, v.ball_rows) && in_span(col, v.ball_cols)) { g = GRAY_BALL; }
   return g;
 }

@@ -30,16 +30,21 @@ export function parseNumberList(text: string, what: string): number[] {
   return text.split(",").map((part) => parseNumberStrict(part, what));
 }
 
-/** Parses "key=value" with a strict number value into `into` (returned). */
+/** Parses "key=value" with a strict number value, or `true` / `false`, into `into` (returned). */
 export function parseKeyValue(
   text: string,
-  into: Record<string, number>,
+  into: Record<string, number | boolean>,
   what: string,
-): Record<string, number> {
+): Record<string, number | boolean> {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new RangeError(`${what}: ${JSON.stringify(text)} is not key=value`);
   const key = text.slice(0, eq).trim();
-  into[key] = parseNumberStrict(text.slice(eq + 1), `${what} ${key}`);
+  const value = text.slice(eq + 1).trim();
+  if (value === "true" || value === "false") into[key] = value === "true";
+  else if (NUMBER.test(value)) into[key] = parseNumberStrict(value, `${what} ${key}`);
+  else {
+    throw new RangeError(`${what} ${key}: ${JSON.stringify(value)} is not a number, true or false`);
+  }
   return into;
 }
 

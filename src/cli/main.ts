@@ -525,8 +525,9 @@ function buildProgram(
     .option("--env <name>", `environment: ${ENV_NAMES.join(", ")} (default catch)`)
     .option(
       "--env-option <key=value>",
-      "an environment option, repeatable (e.g. --env-option rows=12)",
-      (text: string, prev: Record<string, number> | undefined) =>
+      "an environment option, repeatable (e.g. --env-option rows=12, " +
+        "--env-option antialias=true)",
+      (text: string, prev: Record<string, number | boolean> | undefined) =>
         argParser((t) => parseKeyValue(t, { ...(prev ?? {}) }, "--env-option"))(
           text,
         ),

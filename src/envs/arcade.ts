@@ -147,6 +147,25 @@ export function pixelSpan(v0: number, v1: number, s: number, field: number): num
   return p0 | (p1 << 8);
 }
 
+/**
+ * How much of pixel `p` (at side `s`) the virtual span [v0, v1) covers, in 1/s units: 0 to
+ * `field` (the span clamped to the playfield). Pixel p spans [p·field, (p + 1)·field) there.
+ */
+export function pixelCover(p: number, v0: number, v1: number, s: number, field: number): number {
+  const a = Math.min(Math.max(v0, 0), field) * s;
+  const b = Math.min(Math.max(v1, 0), field) * s;
+  return Math.max(Math.min((p + 1) * field, b) - Math.max(p * field, a), 0);
+}
+
+/**
+ * Gray `over` drawn on gray `under` over a fraction c / field² of a pixel (c the product of
+ * two {@link pixelCover}s), rounded down: the area average of Atari preprocessing's resize.
+ */
+export function blendGray(under: number, over: number, c: number, field: number): number {
+  const f2 = field * field;
+  return Math.floor((over * c + under * (f2 - c)) / f2);
+}
+
 /** The `hi` of {@link bounce} on a side with no wall. */
 export const NO_WALL = 0x7fffffff;
 
@@ -168,6 +187,11 @@ export interface ArcadeCanvas {
   span(v0: number, v1: number): number;
   /** Fills rows × cols (two packed spans) of the frame at obs offset `base` with gray `v`. */
   fillSpan(base: number, rows: number, cols: number, v: number): void;
+  /**
+   * Draws the virtual rectangle [x0, x1) × [y0, y1) in gray `v` over the frame at obs offset
+   * `base`, each pixel blended by the part of it covered ({@link pixelCover}, {@link blendGray}).
+   */
+  fillCover(base: number, x0: number, x1: number, y0: number, y1: number, v: number): void;
 }
 
 /** One pixel game's functions over one copy (see the module doc); `P` its named state. */
@@ -276,6 +300,18 @@ export function makeArcadeCpu<P>(def: ArcadeDef<P>): ArcadeCpu<P> {
         fillSpan(base: number, rows: number, cols: number, v: number): void {
           for (let r = rows & 255; r < rows >>> 8; r++) {
             obs.fill(v, base + r * S + (cols & 255), base + r * S + (cols >>> 8));
+          }
+        },
+        fillCover(base, x0, x1, y0, y1, v): void {
+          const F = def.field;
+          const rows = pixelSpan(y0, y1, S, F);
+          const cols = pixelSpan(x0, x1, S, F);
+          for (let r = rows & 255; r < rows >>> 8; r++) {
+            const cy = pixelCover(r, y0, y1, S, F);
+            for (let c = cols & 255; c < cols >>> 8; c++) {
+              const k = base + r * S + c;
+              obs[k] = blendGray(obs[k], v, cy * pixelCover(c, x0, x1, S, F), F);
+            }
           }
         },
       };

@@ -58,6 +58,23 @@ export function intOption(
   return value;
 }
 
+/** A boolean option `key` of `env`'s options, `fallback` when absent; anything else throws. */
+export function boolOption(
+  env: string,
+  options: Record<string, unknown>,
+  key: string,
+  fallback: boolean,
+): boolean {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new RangeError(
+      `env ${env}: option ${key} = ${JSON.stringify(value)}; allowed: true or false`,
+    );
+  }
+  return value;
+}
+
 /** Options of an env whose one option is its time limit (CartPole, Pendulum). */
 export interface TimeLimitOptions {
   /** Time limit in steps (allowed 1..1,000,000; each env states its default). */

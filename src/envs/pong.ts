@@ -63,7 +63,7 @@ import {
   wordIndexes,
 } from "./arcade.ts";
 import { type GpuEnvKernel, makePixelGpuEnv, type PixelGpuEnv } from "./gpu_env.ts";
-import { intOption } from "./options.ts";
+import { boolOption, intOption } from "./options.ts";
 import { renderPong } from "./pong_picture.ts";
 import type { EnvSpec } from "./types.ts";
 
@@ -71,10 +71,20 @@ import type { EnvSpec } from "./types.ts";
 export interface PongOptions extends ArcadeOptions {
   /** Points that win (and end) a game (default 21, allowed 1..21): a short game for tests. */
   readonly winPoints?: number;
+  /**
+   * Draw each pixel as the average of the playfield square it covers, as Atari preprocessing's
+   * area resize does (default false: a pixel takes the gray of what covers any of it). Edges
+   * then move by grays, not by whole pixels, so positions are seen finer than a pixel.
+   */
+  readonly antialias?: boolean;
 }
 
 /** Option names of Pong, for validation. */
-export const PONG_OPTION_KEYS: readonly string[] = [...ARCADE_OPTION_KEYS, "winPoints"];
+export const PONG_OPTION_KEYS: readonly string[] = [
+  ...ARCADE_OPTION_KEYS,
+  "winPoints",
+  "antialias",
+];
 
 /** Number of actions (Atari's minimal Pong set). */
 export const PONG_ACTIONS = 6;
@@ -177,15 +187,19 @@ export const PONG_GRAY: PongGray = {
  */
 export const PONG_STATE_WORDS = 8;
 const [BALL_X, BALL_Y, BALL_VX, BALL_VY, AGENT_Y, OPP_Y, SCORE_AGENT, SCORE_OPP] = wordIndexes(8);
-/** Display words per frame: [bx0, bx1, by0, by1] and [ay0, ay1, oy0, oy1], a byte each. */
+/**
+ * Display words per frame: [bx, by] and [ay, oy], 16 bits each (signed: the ball's left edge
+ * may be past the field's): the ball's left and top edges and the paddles' tops in whole units.
+ */
 const DISPLAY_WORDS = 2;
 
 /** Validated Pong options with defaults filled in. */
 export function checkPongOptions(options?: PongOptions): Required<PongOptions> {
-  const { raw, ...o } = checkArcadeOptions("pong", options, ["winPoints"]);
+  const { raw, ...o } = checkArcadeOptions("pong", options, ["winPoints", "antialias"]);
   return {
     ...o,
     winPoints: intOption("pong", raw, "winPoints", PONG_WIN_POINTS, 1, PONG_WIN_POINTS),
+    antialias: boolOption("pong", raw, "antialias", false),
   };
 }
 
@@ -206,7 +220,12 @@ export function pongKernel(options?: PongOptions): GpuEnvKernel {
     options: o,
     gameWords: PONG_STATE_WORDS,
     displayWords: DISPLAY_WORDS,
-    constants: { ...PONG_GEOMETRY, ...PONG_GRAY, WIN_POINTS: o.winPoints },
+    constants: {
+      ...PONG_GEOMETRY,
+      ...PONG_GRAY,
+      WIN_POINTS: o.winPoints,
+      ANTIALIAS: o.antialias ? 1 : 0,
+    },
   });
 }
 
@@ -266,7 +285,7 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
     field: G.FIELD,
     numEnvs,
     picture: renderPong,
-    game: ({ n, state, draw, steps }, { span, fillSpan, S }) => {
+    game: ({ n, state, draw, steps }, { span, fillSpan, fillCover, S }) => {
       const st = (k: number, i: number) => k * n + i;
 
       // Ball at the centre, towards a random side with a random vertical speed.
@@ -337,17 +356,10 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
         }
         return r;
       }
-      // The packed pixel rectangles of the current frame: [bx0, bx1, by0, by1], [ay0, ay1, oy0, oy1].
-      function rectA(i: number): number {
-        const bx = state[st(BALL_X, i)] >> 8;
-        const by = state[st(BALL_Y, i)] >> 8;
-        return (span(bx, bx + G.BALL_W) | (span(by, by + G.BALL_H) << 16)) >>> 0;
-      }
-      function rectB(i: number): number {
-        const ay = state[st(AGENT_Y, i)] >> 8;
-        const oy = state[st(OPP_Y, i)] >> 8;
-        return (span(ay, ay + G.PADDLE_H) | (span(oy, oy + G.PADDLE_H) << 16)) >>> 0;
-      }
+      // What the current frame shows, in whole units: [bx, by], [ay, oy], 16 bits each.
+      const pack = (lo: number, hi: number) => (lo & 0xffff) | (hi << 16);
+      const rectA = (i: number) => pack(state[st(BALL_X, i)] >> 8, state[st(BALL_Y, i)] >> 8);
+      const rectB = (i: number) => pack(state[st(AGENT_Y, i)] >> 8, state[st(OPP_Y, i)] >> 8);
 
       const wallTop = span(0, G.WALL);
       const wallBottom = span(G.FIELD - G.WALL, G.FIELD);
@@ -379,16 +391,27 @@ export function makePongCpu(numEnvs: number, options?: PongOptions): PongCpu {
         frame,
         gameOver: (i: number) =>
           state[st(SCORE_AGENT, i)] >= o.winPoints || state[st(SCORE_OPP, i)] >= o.winPoints,
-        displayWord: (i: number, k: number) => (k === 0 ? rectA(i) : rectB(i)) | 0,
+        displayWord: (i: number, k: number) => (k === 0 ? rectA(i) : rectB(i)),
         // Walls, paddles, ball, in this order (later on top).
         drawFrame(base: number, i: number, hist: number): void {
-          const a = state[st(hist, i)] >>> 0;
-          const b = state[st(hist + 1, i)] >>> 0;
-          fillSpan(base, wallTop, full, PONG_GRAY.GRAY_WALL);
-          fillSpan(base, wallBottom, full, PONG_GRAY.GRAY_WALL);
-          fillSpan(base, b & 0xffff, agentCols, PONG_GRAY.GRAY_AGENT);
-          fillSpan(base, b >>> 16, oppCols, PONG_GRAY.GRAY_OPP);
-          fillSpan(base, a >>> 16, a & 0xffff, PONG_GRAY.GRAY_BALL);
+          const a = state[st(hist, i)];
+          const b = state[st(hist + 1, i)];
+          const [bx, by, ay, oy] = [(a << 16) >> 16, a >> 16, (b << 16) >> 16, b >> 16];
+          const { FIELD, WALL, PADDLE_W, PADDLE_H, AGENT_X, OPP_X, BALL_W, BALL_H } = G;
+          const gray = PONG_GRAY;
+          if (o.antialias) {
+            fillCover(base, 0, FIELD, 0, WALL, gray.GRAY_WALL);
+            fillCover(base, 0, FIELD, FIELD - WALL, FIELD, gray.GRAY_WALL);
+            fillCover(base, AGENT_X, AGENT_X + PADDLE_W, ay, ay + PADDLE_H, gray.GRAY_AGENT);
+            fillCover(base, OPP_X, OPP_X + PADDLE_W, oy, oy + PADDLE_H, gray.GRAY_OPP);
+            fillCover(base, bx, bx + BALL_W, by, by + BALL_H, gray.GRAY_BALL);
+            return;
+          }
+          fillSpan(base, wallTop, full, gray.GRAY_WALL);
+          fillSpan(base, wallBottom, full, gray.GRAY_WALL);
+          fillSpan(base, span(ay, ay + PADDLE_H), agentCols, gray.GRAY_AGENT);
+          fillSpan(base, span(oy, oy + PADDLE_H), oppCols, gray.GRAY_OPP);
+          fillSpan(base, span(by, by + BALL_H), span(bx, bx + BALL_W), gray.GRAY_BALL);
         },
         peek,
       };

@@ -143,6 +143,14 @@ Deno.test("flags: unknown flags and bad values are refused with the flag and val
     [["train", "--hidden", "64,x"], /--hidden: "x" is not a number/],
     [["train", "--env-option", "rows"], /--env-option: "rows" is not key=value/],
     [
+      ["train", "--env", "pong", "--env-option", "antialias=yes"],
+      /--env-option antialias: "yes" is not a number, true or false/,
+    ],
+    [
+      ["train", "--backend", "cpu", "--env", "pong", "--env-option", "antialias=1"],
+      /option antialias = 1; allowed: true or false/,
+    ],
+    [
       ["train", "--backend", "cpu", "--gamma", "2"],
       /invalid A2C config:\n {2}gamma: got 2, allowed \(0, 1\]/,
     ],

@@ -9,6 +9,7 @@ import {
   pongPixelSpan,
   pongSpec,
 } from "../../src/envs/pong.ts";
+import { blendGray, pixelCover } from "../../src/envs/arcade.ts";
 import { renderPong } from "../../src/envs/pong_picture.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
@@ -194,6 +195,64 @@ Deno.test("pong: frame skip sums the frames' rewards; truncation; determinism", 
   assert.notDeepEqual(run(1), run(2));
 });
 
+Deno.test("pong: antialias draws each pixel as the average of the square it covers", () => {
+  const F = 42 * 42;
+  const S = 42;
+  const sharp = makePongCpu(1, { frameSize: 42, noopMax: 0 });
+  const soft = makePongCpu(1, { frameSize: 42, noopMax: 0, antialias: true });
+  sharp.reset(3);
+  soft.reset(3);
+  const noop = new Int32Array(1);
+  // The same game (rendering changes no state); each frame's total ink is the objects' area
+  // in pixels within rounding, where the sharp frame rounds every edge outwards.
+  const field = PONG_GEOMETRY.FIELD;
+  let softEdges = 0;
+  for (let t = 0; t < 40; t++) {
+    sharp.step(noop);
+    soft.step(noop);
+    assert.deepEqual(sharp.peek(0), soft.peek(0));
+    const frame = soft.obs.subarray(3 * F, 4 * F);
+    const levels = new Set(frame);
+    softEdges += [...levels].filter((g) => ![0, 130, 147, 236].includes(g)).length;
+    // The ball alone: its 4 × 4 units are (4·42/160)² ≈ 1.1 pixels of gray 236.
+    const s = soft.peek(0);
+    const bx = s.ballX >> 8;
+    const by = s.ballY >> 8;
+    let ink = 0;
+    const c0 = Math.max(0, Math.floor((bx * S) / field));
+    const r0 = Math.floor((by * S) / field);
+    for (let r = r0; r < r0 + 3 && r < S; r++) {
+      for (let c = c0; c < c0 + 3 && c < S; c++) ink += frame[r * S + c];
+    }
+    if (bx > 40 && bx < 120) {
+      const expected = 236 * ((4 * S) / field) ** 2;
+      assert.ok(
+        Math.abs(ink - expected) <= 9 * 1,
+        `step ${t}: ball ink ${ink}, expected ${expected}`,
+      );
+    }
+  }
+  assert.ok(softEdges > 40, `partly covered pixels seen: ${softEdges}`);
+  // Sharp frames keep the four levels.
+  assert.deepEqual(
+    [...new Set(sharp.obs)].sort((x, y) => x - y),
+    [0, 130, 147, 236],
+  );
+  // By hand, at 42 (a pixel is 160/42 units; covers in 1/42 units): the units [0, 4) cover
+  // all of pixel 0 (160) and 8 of pixel 1, whose gray is then ⌊236 · 8·160 / 160²⌋ = 11.
+  assert.equal(pixelCover(0, 0, 4, 42, field), 160);
+  assert.equal(pixelCover(1, 0, 4, 42, field), 8);
+  assert.equal(pixelCover(2, 0, 4, 42, field), 0);
+  assert.equal(pixelCover(0, -3, 1, 42, field), 42, "clamped to the field");
+  assert.equal(blendGray(0, 236, 8 * 160, field), 11);
+  assert.equal(blendGray(87, 236, 160 * 160, field), 236);
+  assert.equal(blendGray(87, 236, 0, field), 87);
+  assert.throws(
+    () => makePongCpu(1, { antialias: 1 } as never),
+    /option antialias = 1; allowed: true or false/,
+  );
+});
+
 Deno.test("pong: options and actions are validated with the option, value and range", () => {
   assert.throws(() => makePongCpu(1, { colour: 1 } as never), /unknown option "colour"/);
   assert.throws(
@@ -264,6 +323,29 @@ gpuTest("pong: GPU matches the CPU twin in short games (winPoints 2)", async (gp
   assert.ok(stats.count >= n, `episodes ${stats.count}`);
   assert.ok(stats.returns.every((r) => Math.abs(r) <= 2 && r !== 0), `${stats.returns}`);
 });
+
+for (const frameSize of [42, 84]) {
+  gpuTest(
+    `pong: GPU matches the CPU twin with antialias at ${frameSize}x${frameSize}`,
+    async (gpu) => {
+      const n = 4;
+      const options = { frameSize, antialias: true, maxEpisodeSteps: 150, background: 87 };
+      const cpu = makePongCpu(n, options);
+      const env = await makePongGpu(gpu, n, options);
+      const rng = makeRng(6, 1);
+      const stats = await assertGpuMatchesCpu(
+        gpu,
+        packedU8(cpu),
+        env,
+        11,
+        300,
+        150,
+        () => Int32Array.from({ length: n }, () => rng.int(6)),
+      );
+      assert.equal(stats.truncations, n * 2);
+    },
+  );
+}
 
 gpuTest(
   "pong: GPU matches the CPU twin at 84x84 with sticky actions, no-ops, frameSkip 3",
