@@ -77,6 +77,8 @@ gpuTest(
   },
 );
 
+// The CPU form keeps its acting passes as the training forward; the GPU runs that forward
+// again: the same updates.
 gpuTest(
   "a2c: three iterations on the GPU match the CPU form (same rollouts, same updates)",
   async (gpu) => {

@@ -82,6 +82,15 @@ export function makeA2cCpu(
     ? { T: 1, starts: startsStep, h0: h, c0: c }
     : undefined;
   const learning: Recurrence | undefined = H ? { T, starts, h0, c0 } : undefined;
+  // A feed-forward net's training forward is the rollout's own: each acting forward (batch N,
+  // the parameters fixed until step 4) is copied into rows t·N.. of the training buffers, and
+  // backward reads them there. A recurrent net replays the rollout instead (its state at the
+  // rollout's start is what backward needs).
+  const keepRows = (t: number) => {
+    act.outputs.forEach((o, l) => train.outputs[l].set(o, t * o.length));
+    train.policy.set(act.policy, t * act.policy.length);
+    train.value.set(act.value, t * N);
+  };
   // Time limits: V(s_final) of each env's truncation in the rollout, from the env's final
   // observation and (recurrent nets) the LSTM state of the step that reached the limit.
   const finalValues = new Float32Array(N);
@@ -128,6 +137,7 @@ export function makeA2cCpu(
       obs.set(env.obs, t * N * obsSize);
       starts.set(startsStep, t * N);
       netForward(net, pv, env.obs, act, acting);
+      if (!H) keepRows(t);
       values.set(act.value, t * N);
       sampleCategorical({
         logits: act.policy,
@@ -175,8 +185,9 @@ export function makeA2cCpu(
       advantages,
       returns,
     });
-    // 3. Forward and backward on the whole T·N batch through the fused head.
-    yield* netForwardLayers(net, pv, obs, train, learning);
+    // 3. Forward (kept from the rollout, or replayed by a recurrent net) and backward on the
+    // whole T·N batch through the fused head.
+    if (H) yield* netForwardLayers(net, pv, obs, train, learning);
     actorCriticLoss({
       logits: train.policy,
       values: train.value,

@@ -457,6 +457,9 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
   const starts = new Uint8Array(config.tMax);
   const noStart = new Uint8Array(1);
   let episodeStart = true;
+  // A feed-forward net keeps each acting pass as a row of the update's batch (same θ'), so
+  // the update runs no forward of its own.
+  const keeping = !H && net.keep !== undefined;
   const act = (n: number) =>
     H
       ? net.forward(local, ctx.env.obs, 1, {
@@ -478,6 +481,7 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
       ctx.rollout.storeObs(n, ctx.env.obs);
       starts[n] = episodeStart ? 1 : 0;
       const out = act(n);
+      if (keeping) net.keep!(n);
       values[n] = out.value[0];
       sampleCategorical({
         logits: out.policy,
@@ -517,7 +521,7 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
     });
     const obs = ctx.rollout.obsRows(n);
     const rec = H ? { T: n, starts: starts.subarray(0, n), h0, c0 } : undefined;
-    const out = net.forward(local, obs, n, rec);
+    const out = keeping ? net.kept!(n) : net.forward(local, obs, n, rec);
     const dPolicy = ctx.loss.dPolicy.subarray(0, n * A);
     const dValue = ctx.loss.dValue.subarray(0, n);
     actorCriticLoss({
@@ -536,7 +540,8 @@ function a3cUpdate(config: A3cConfig, ctx: Context): () => void {
       entropyCoef: entropyAt(config, Atomics.load(ctx.shared.control, Control.globalSteps)),
       scale: 1,
     });
-    net.backward(local, ctx.loss.grads, obs, n, dPolicy, dValue, rec);
+    if (keeping) net.backwardKept!(local, ctx.loss.grads, obs, n, dPolicy, dValue);
+    else net.backward(local, ctx.loss.grads, obs, n, dPolicy, dValue, rec);
     ctx.apply(n, ctx.loss.stats[LossStat.entropy] / n);
   };
 }

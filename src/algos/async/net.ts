@@ -70,6 +70,24 @@ export interface LearnerNet {
     dValue: Float32Array,
     rec?: Recurrence,
   ): void;
+  /**
+   * Feed-forward nets may keep their acting passes, so an update need not run its forward
+   * again: `keep(row)` stores the activations of the last forward of batch 1 as row `row` of
+   * the rollout; `kept(n)` gives rows [0, n)'s outputs; `backwardKept` is {@link backward}
+   * over those rows, as after a forward of them with the same parameters.
+   */
+  readonly keep?: (row: number) => void;
+  /** The outputs of rows [0, n) stored by {@link keep}. */
+  readonly kept?: (n: number) => NetOutputs;
+  /** {@link backward} over rows [0, n) stored by {@link keep} (observations `obs`). */
+  readonly backwardKept?: (
+    params: Float32Array,
+    grads: Float32Array,
+    obs: Float32Array | Uint8Array,
+    n: number,
+    dPolicy: Float32Array,
+    dValue: Float32Array,
+  ) => void;
 }
 
 /**
@@ -127,7 +145,7 @@ export function makeCpuLearnerNet(spec: NetSpec): LearnerNet {
     }
     return a;
   };
-  return {
+  const base: LearnerNet = {
     spec,
     layout,
     actions: policyOutputs(spec.head),
@@ -139,6 +157,51 @@ export function makeCpuLearnerNet(spec: NetSpec): LearnerNet {
     },
     backward(params, grads, obs, batch, dPolicy, dValue, rec) {
       netBackward(spec, viewsOf(params), viewsOf(grads), obs, actsOf(batch), dPolicy, dValue, rec);
+    },
+  };
+  if (hidden) return base; // a recurrent net replays its rollout from the carried state
+  // The rollout's rows, grown (rarely: to the longest rollout) by doubling, and the views of
+  // their first n rows as a batch-n activation set, made once per n.
+  let rows = makeCpuActivations(spec, 1);
+  const prefixes = new Map<number, CpuActivations>();
+  const prefix = (n: number): CpuActivations => {
+    let p = prefixes.get(n);
+    if (!p) {
+      const cut = (a: Float32Array) => a.subarray(0, (a.length / rows.batch) * n);
+      p = {
+        batch: n,
+        T: 1,
+        outputs: rows.outputs.map(cut),
+        gradOutputs: rows.gradOutputs.map(cut),
+        policy: cut(rows.policy),
+        value: cut(rows.value),
+      };
+      prefixes.set(n, p);
+    }
+    return p;
+  };
+  return {
+    ...base,
+    keep(row) {
+      if (row >= rows.batch) {
+        const grown = makeCpuActivations(spec, Math.max(row + 1, 2 * rows.batch));
+        rows.outputs.forEach((o, l) => grown.outputs[l].set(o));
+        grown.policy.set(rows.policy);
+        grown.value.set(rows.value);
+        rows = grown;
+        prefixes.clear();
+      }
+      const one = actsOf(1);
+      one.outputs.forEach((o, l) => rows.outputs[l].set(o, row * o.length));
+      rows.policy.set(one.policy, row * one.policy.length);
+      rows.value[row] = one.value[0];
+    },
+    kept(n) {
+      const p = prefix(n);
+      return { policy: p.policy, value: p.value };
+    },
+    backwardKept(params, grads, obs, n, dPolicy, dValue) {
+      netBackward(spec, viewsOf(params), viewsOf(grads), obs, prefix(n), dPolicy, dValue);
     },
   };
 }
