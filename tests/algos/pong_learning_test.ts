@@ -12,5 +12,10 @@ const BUDGET = 600_000;
 const TARGET = -16;
 
 Deno.test(`a3c learns Pong from pixels: mean return of 100 games ≥ ${TARGET} within ${BUDGET} steps`, async () => {
-  await assertLearns(pongCpuPreset(2), { budget: BUDGET, target: TARGET });
+  // β held at the preset's start like the lr: annealed over this short budget it would be
+  // near 0 by its end, where a bonus of 0.001 let the policy collapse (README, "Pong").
+  await assertLearns({ ...pongCpuPreset(2), annealEntropy: false }, {
+    budget: BUDGET,
+    target: TARGET,
+  });
 });
