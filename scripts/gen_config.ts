@@ -53,7 +53,7 @@ function tsType(field: Field): string {
     case "integers":
       return "number[]";
     case "options":
-      return "Record<string, number>";
+      return "Record<string, number | boolean>";
   }
 }
 

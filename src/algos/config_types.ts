@@ -16,7 +16,7 @@ export interface SharedConfig {
    *
    * Default {}; allowed an object.
    */
-  envOptions: Record<string, number>;
+  envOptions: Record<string, number | boolean>;
   /**
    * Discount γ.
    *

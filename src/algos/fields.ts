@@ -111,8 +111,8 @@ export function listField(
 
 /** An object of named numbers (env options); `allowed` says what in words. */
 export function optionsField(
-  o: FieldOptions<Record<string, number>> & { readonly allowed: string },
-): Field<Record<string, number>> {
+  o: FieldOptions<Record<string, number | boolean>> & { readonly allowed: string },
+): Field<Record<string, number | boolean>> {
   return { kind: "options", ...o };
 }
 

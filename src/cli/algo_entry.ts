@@ -20,7 +20,7 @@ export interface RunConfig {
   /** Environment name. */
   readonly env: string;
   /** Environment options. */
-  readonly envOptions: Record<string, number>;
+  readonly envOptions: Record<string, number | boolean>;
   /** Seed. */
   readonly seed: number;
   /** Step budget. */

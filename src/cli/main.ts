@@ -143,7 +143,7 @@ function backendInfo(choice: BackendChoice): RunInfo["backend"] {
 interface TrainOpts extends Record<string, unknown> {
   algo: string;
   env?: string;
-  envOption?: Record<string, number>;
+  envOption?: Record<string, number | boolean>;
   backend?: string;
   seed?: number;
   steps?: number;
@@ -418,7 +418,7 @@ async function play(
   const scale = checkInt("--scale", opts.scale, 1, 16);
   checkInt("--fps", opts.fps, 1, 100);
   let env: string;
-  let envOptions: Record<string, number> = {};
+  let envOptions: Record<string, number | boolean> = {};
   let policy: CpuPolicy;
   let seed = opts.seed ?? 1;
   let gif = opts.gif;

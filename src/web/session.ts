@@ -35,7 +35,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 
 /** The envs the page offers: registry name and options. */
 export const WEB_ENVS: Readonly<
-  Record<string, { readonly env: string; readonly envOptions: Record<string, number> }>
+  Record<string, { readonly env: string; readonly envOptions: Record<string, number | boolean> }>
 > = {
   catch: { env: "catch", envOptions: {} },
   cartpole: { env: "cartpole", envOptions: {} },

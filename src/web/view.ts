@@ -17,7 +17,7 @@ export interface GreedyViewOptions {
   /** Env registry name. */
   readonly env: string;
   /** Env options. */
-  readonly envOptions?: Record<string, number>;
+  readonly envOptions?: Record<string, number | boolean>;
   /** The trained network. */
   readonly net: NetSpec;
   /** Its parameter layout. */
