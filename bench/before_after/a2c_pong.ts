@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { cpu, med, parseArgs } from "./common.ts";
+import { cpu, parseArgs, printReport } from "./common.ts";
 
 const small = Deno.args.includes("--42");
 const { rounds, secs, roots } = parseArgs(Deno.args.filter((a) => a !== "--42"));
@@ -43,16 +43,4 @@ for (let r = 0; r < rounds; r++) {
     got[i].wall.push(steps / ((performance.now() - w0) / 1000));
   }
 }
-for (const [i, root] of roots.entries()) {
-  console.log(
-    `${root}: ${med(got[i].cpu).toFixed(0)} env-steps/CPU-s, ${
-      med(got[i].wall).toFixed(0)
-    } /wall-s`,
-  );
-}
-const ratios = got[1].cpu.map((v, j) => v / got[0].cpu[j]);
-console.log(
-  `after/before per CPU-s: median ${med(ratios).toFixed(2)} (rounds ${
-    ratios.map((x) => x.toFixed(2)).join(", ")
-  })`,
-);
+printReport(roots, got, "env-steps");

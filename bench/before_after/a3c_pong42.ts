@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { cpu, med, parseArgs } from "./common.ts";
+import { cpu, parseArgs, printReport } from "./common.ts";
 
 const { rounds, secs, roots } = parseArgs(Deno.args);
 const mods = await Promise.all(roots.map((r) => import(`${r}/src/algos/async/coordinator.ts`)));
@@ -48,16 +48,4 @@ for (let r = 0; r < rounds; r++) {
     got[i].wall.push((s1 - s0) / ((w1 - w0) / 1000));
   }
 }
-for (const [i, root] of roots.entries()) {
-  console.log(
-    `${root}: ${med(got[i].cpu).toFixed(0)} global steps/CPU-s, ${
-      med(got[i].wall).toFixed(0)
-    } /wall-s`,
-  );
-}
-const ratios = got[1].cpu.map((v, j) => v / got[0].cpu[j]);
-console.log(
-  `after/before per CPU-s: median ${med(ratios).toFixed(2)} (rounds ${
-    ratios.map((x) => x.toFixed(2)).join(", ")
-  })`,
-);
+printReport(roots, got, "global steps");

@@ -34,3 +34,27 @@ export function med(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
+
+/**
+ * Prints each root's medians per CPU-second and per wall-second of `unit`, then the
+ * round-by-round ratio of the second root to the first per CPU-second and its median.
+ */
+export function printReport(
+  roots: readonly string[],
+  got: readonly { cpu: number[]; wall: number[] }[],
+  unit: string,
+): void {
+  for (const [i, root] of roots.entries()) {
+    console.log(
+      `${root}: ${med(got[i].cpu).toFixed(0)} ${unit}/CPU-s, ${
+        med(got[i].wall).toFixed(0)
+      } /wall-s`,
+    );
+  }
+  const ratios = got[1].cpu.map((v, j) => v / got[0].cpu[j]);
+  console.log(
+    `after/before per CPU-s: median ${med(ratios).toFixed(2)} (rounds ${
+      ratios.map((x) => x.toFixed(2)).join(", ")
+    })`,
+  );
+}
