@@ -129,7 +129,7 @@ export function pongCpuPreset(cores: number): Partial<A3cConfig> {
     envOptions: { frameSize: 42, frameSkip: 2, maxEpisodeSteps: 54_000, antialias: true },
     net: "ff",
     workers: Math.max(1, Math.min(16, Math.floor(cores))),
-    totalSteps: 12_000_000,
+    totalSteps: 16_000_000,
     tMax: 20,
     lr: 7e-4,
     annealLr: true,
