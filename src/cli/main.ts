@@ -128,7 +128,13 @@ async function readJsonObject(path: string): Promise<Record<string, unknown>> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new RangeError(`--config: ${path} must hold a JSON object of config fields`);
   }
-  return value as Record<string, unknown>;
+  // A run folder's config.json (it names its package) stands for its `config` object.
+  const file = value as Record<string, unknown>;
+  const inner = file.config;
+  if ("package" in file && typeof inner === "object" && inner !== null && !Array.isArray(inner)) {
+    return inner as Record<string, unknown>;
+  }
+  return file;
 }
 
 function backendInfo(choice: BackendChoice): RunInfo["backend"] {
@@ -553,8 +559,8 @@ function buildProgram(
     .option("--out <dir>", "parent folder of run folders", "runs")
     .option(
       "--config <file.json>",
-      "a JSON object of config fields, such as a run's config.json `config` (flags override " +
-        "it; its `algo`, if any, is the algorithm)",
+      "a JSON object of config fields, or a run's config.json (its `config` is read; flags " +
+        "override it; its `algo`, if any, is the algorithm)",
     )
     .option("--resume <run dir>", "continue a run from its checkpoint up to its budget")
     .addHelpText(

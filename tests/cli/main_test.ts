@@ -211,6 +211,18 @@ Deno.test("train: --config file, booleans, lists and env options reach config.js
   assert.equal(config.annealLr, true); // Catch's preset says false
   assert.deepEqual(config.hidden, [8, 4]);
   assert.deepEqual(config.envOptions, { rows: 7, columns: 4 });
+  // A run's own config.json repeats the run (its `config` object is read).
+  const again = await run([
+    "train",
+    "--config",
+    `${root}/c/config.json`,
+    "--out",
+    root,
+    "--name",
+    "d",
+  ]);
+  assert.equal(again.code, 0, again.err);
+  assert.deepEqual((await readRunInfo(`${root}/d`)).config, config);
   const bad = await run(["train", "--config", `${root}/missing.json`]);
   assert.match(bad.err, /--config: cannot read/);
   await Deno.remove(root, { recursive: true });
