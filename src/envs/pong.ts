@@ -32,9 +32,12 @@
  * Frame skip, sticky actions, random no-op starts (the serve speed makes a point within 30
  * frames impossible, so no reward is lost there), the u8 frame stack and rendering are the
  * arcade layer's (`arcade.ts`, `shaders/envs/arcade.wgsl`); a frame shows two display
- * words, the packed pixel rectangles of the ball and of both paddles. Gray levels as ALE's
+ * words, the positions of the ball and of both paddles in whole units. Gray levels as ALE's
  * grayscale (walls and ball 236, agent 147, opponent 130; drawn in that order, later on top)
- * on a black background (`background` 0); ALE's Pong background is 87. Why black: on a
+ * on a black background (`background` 0); ALE's Pong background is 87. With `antialias` each
+ * pixel is the average of the square of the playfield it covers (each object blended over what
+ * is below by the part of the pixel it covers: `pixelCover`, `blendGray`), as the area resize
+ * of Atari preprocessing gives; without it a pixel takes the gray of any object touching it. Why black: on a
  * uniform gray the first conv layer's ReLUs are on or off over the whole frame, and a net
  * trained to tell from the frames alone whether the ball is in the top half stayed at chance
  * for 1,000 Adam steps at 87 but reached 95% in 500 at 0 (README, "Why Pong did not learn").
