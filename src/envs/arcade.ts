@@ -19,7 +19,9 @@
  *    `frameStack` frames oldest first; after a reset every frame of the stack is the first
  *    frame. Objects are drawn directly at S × S: a span [v0, v1) of virtual units (the
  *    playfield is `field` units square) maps to pixels [p0, max(p0 + 1, ⌈v1·S/field⌉)) with
- *    p0 = ⌊v0·S/field⌋, so nothing vanishes at 42 ({@link pixelSpan}).
+ *    p0 = ⌊v0·S/field⌋, so nothing vanishes at 42 ({@link pixelSpan}). Or, antialiased, each
+ *    object is blended over what is below by the part of each pixel it covers
+ *    ({@link pixelCover}, {@link blendGray}; Pong's `antialias`).
  *
  * ## State and rendering
  * After the game's words this layer keeps PREV_ACTION (sticky actions), then the display
