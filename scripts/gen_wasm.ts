@@ -404,6 +404,43 @@ export function optimWat(relaxed: boolean, shared: boolean): string {
       ),
     ];
   };
+  // ELU (alpha 1) in place: x > 0 ? x : expm1(x). expm1 for x in [−87, 0]: x = n·ln2 + r with
+  // |r| ≤ ln2/2 (Cody–Waite: ln2 split so n·ln2hi is exact), expm1(r) by its Taylor series to
+  // r⁷ (the next term is under 2⁻²⁴·|r|), then expm1(x) = 2ⁿ·expm1(r) + (2ⁿ − 1), exact near 0.
+  // Below −87, 2ⁿ − 1 rounds to −1 as expm1 does in f32.
+  const eluBody = (t: "v" | "s") => {
+    const { load, store, op, madd, get, set } = ops(t);
+    const c = (x: number) =>
+      t === "v" ? `(v128.const f32x4 ${x} ${x} ${x} ${x})` : `(f32.const ${x})`;
+    const horner = [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2].reduce(
+      (acc, k) => madd(get("r"), acc, c(k)),
+      c(1 / 5040),
+    );
+    const twoN = t === "v"
+      ? `(i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s ${
+        get("n")
+      }) (v128.const i32x4 127 127 127 127)) (i32.const 23))`
+      : `(f32.reinterpret_i32 (i32.shl (i32.add (i32.trunc_sat_f32_s ${
+        get("n")
+      }) (i32.const 127)) (i32.const 23)))`;
+    return [
+      set("x", load("$p")),
+      set("r", op("min", op("max", get("x"), c(-87)), c(0))),
+      set("n", op("nearest", op("mul", get("r"), c(Math.LOG2E)))),
+      set("r", madd(get("n"), c(-0.693359375), get("r"))),
+      set("r", madd(get("n"), c(2.12194440e-4), get("r"))),
+      // q = r + r²·(1/2 + r/6 + … + r⁵/5040)
+      set("q", madd(op("mul", get("r"), get("r")), horner, get("r"))),
+      set("s", twoN),
+      set("q", madd(get("s"), get("q"), op("sub", get("s"), c(1)))),
+      store(
+        "$p",
+        t === "v"
+          ? `(v128.bitselect ${get("x")} ${get("q")} (f32x4.gt ${get("x")} ${c(0)}))`
+          : `(select ${get("x")} ${get("q")} (f32.gt ${get("x")} ${c(0)}))`,
+      ),
+    ];
+  };
   // Loops over byte offset $i: four floats a turn to n4 = 16·⌊n/4⌋, then one a turn to 4n.
   const loops = (body: (t: "v" | "s") => string[]) =>
     `(local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
@@ -484,6 +521,13 @@ export function optimWat(relaxed: boolean, shared: boolean): string {
     ${vlocals(adamK)}
     ${splats(adamK)}
     ${loops(adamBody)})
+
+  ;; ELU (alpha 1) in place over n floats at p: x > 0 ? x : expm1(x).
+  (func (export "elu") (param $p i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $vx v128) (local $vr v128) (local $vn v128)
+    (local $vq v128) (local $vs v128) (local $sx f32) (local $sr f32) (local $sn f32)
+    (local $sq f32) (local $ss f32)
+    ${loops(eluBody)})
 )
 `;
 }

@@ -21,6 +21,7 @@ import { activationBackward, activationForward } from "./activations.ts";
 import { conv2dBackward, conv2dForward, type Conv2dShape } from "./conv2d.ts";
 import { conv2dBackwardWasm, conv2dForwardWasm, gemm } from "./gemm.ts";
 import { linearBackward, linearForward } from "./linear.ts";
+import { eluFast } from "./optim_wasm.ts";
 import {
   createLstmCache,
   type LstmCache,
@@ -218,7 +219,9 @@ export function* netForwardLayers(
         matmul: gemm,
       });
     }
-    if (layer.kind !== "lstm") activationForward({ act: layer.activation, x: y, y });
+    if (layer.kind !== "lstm" && !(layer.activation === "elu" && eluFast(y, y))) {
+      activationForward({ act: layer.activation, x: y, y });
+    }
     x = y;
     yield;
   }

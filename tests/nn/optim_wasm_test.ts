@@ -8,7 +8,13 @@ import {
   type OptimizerState,
   optimizerStep,
 } from "../../src/nn/optim.ts";
-import { OPTIM_CHUNK, OPTIM_MIN_SIZE, registerOptimizerMemory } from "../../src/nn/optim_wasm.ts";
+import {
+  eluFast,
+  OPTIM_CHUNK,
+  OPTIM_MIN_SIZE,
+  registerOptimizerMemory,
+} from "../../src/nn/optim_wasm.ts";
+import { activationForward } from "../../src/nn/activations.ts";
 import { assertClose, randomArray } from "../util.ts";
 
 // Odd lengths: none a multiple of 4 or 8 (the loops' widths) or of the scratch chunk; the
@@ -120,4 +126,45 @@ Deno.test("optim wasm: gradientNorm on the fast path == the twin; float64 and sh
   const g64 = randomArray(OPTIM_MIN_SIZE + 3, 5);
   assert.equal(gradientNorm(g64), gradientNormTwin(g64));
   assert.equal(gradientNorm(new Float32Array([3, 4])), 5);
+});
+
+Deno.test("optim wasm: ELU on the fast path == the twin's Math.expm1 to a few ulps, in place or not", () => {
+  for (const backend of flavours()) {
+    for (const n of LENGTHS) {
+      // Spans the branches: x > 0, tiny |x| (expm1 ≈ x), the reduction's range, below −87.
+      const x = Float32Array.from(
+        randomArray(n, 3, -12, 4),
+        (v, i) => i % 97 === 0 ? -100 - i : i % 89 === 0 ? v * 1e-6 : v,
+      );
+      const want = new Float32Array(n);
+      activationForward({ act: "elu", x, y: want });
+      const got = new Float32Array(n);
+      setGemmBackend(backend);
+      try {
+        assert.ok(eluFast(x, got), `${backend}: the fast path ran`);
+        const inPlace = x.slice();
+        assert.ok(eluFast(inPlace, inPlace));
+        assert.deepEqual(inPlace, got, `${backend}: in place == out of place`);
+      } finally {
+        setGemmBackend(undefined);
+      }
+      for (let i = 0; i < n; i++) {
+        const tol = 4 * 2 ** -24 * Math.abs(want[i]) + 1e-45;
+        assert.ok(
+          Math.abs(got[i] - want[i]) <= tol,
+          `${backend} n=${n}: elu(${x[i]}) = ${got[i]}, twin ${want[i]} (tolerance ${tol})`,
+        );
+      }
+    }
+  }
+  setGemmBackend("ts");
+  try {
+    assert.equal(
+      eluFast(new Float32Array(OPTIM_MIN_SIZE), new Float32Array(OPTIM_MIN_SIZE)),
+      false,
+    );
+  } finally {
+    setGemmBackend(undefined);
+  }
+  assert.equal(eluFast(new Float32Array(8), new Float32Array(8)), false, "short: the twin runs");
 });
