@@ -275,6 +275,26 @@ function patchWat(kind: "u8" | "f32" | "col2im"): string {
       read(`(i32.add (local.get $row) (i32.mul (local.get $iw) (i32.const ${es})))`)
     })
                       (else (f32.const 0))))`;
+  // u8 pixels at a stride S ≤ 5: four a turn from one 16-byte load (bytes 0, S, 2S, 3S picked
+  // by a swizzle, widened to f32); it may read up to 15 bytes past the row, so the caller
+  // leaves 16 bytes after the input. Then the scalar loop below does what is left.
+  const vector4 = `(if (i32.le_u (local.get $S) (i32.const 5)) (then
+                  (block $vdone (loop $vfour
+                    (br_if $vdone (i32.lt_u (local.get $ow) (i32.const 4)))
+                    (v128.store (local.get $dst) (f32x4.mul (f32x4.convert_i32x4_u
+                      (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                        (i8x16.swizzle (v128.load (local.get $src)) (local.get $mask)))))
+                      (local.get $vscale)))
+                    (local.set $src (i32.add (local.get $src) (local.get $s4)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                    (local.set $ow (i32.sub (local.get $ow) (i32.const 4)))
+                    (br $vfour)))))`;
+  const vectorInit = kind === "u8"
+    ? `(local.set $mask (i8x16.replace_lane 3 (i8x16.replace_lane 2 (i8x16.replace_lane 1
+      (v128.const i8x16 0 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128)
+      (local.get $S)) (i32.shl (local.get $S) (i32.const 1))) (i32.mul (local.get $S) (i32.const 3))))
+    (local.set $vscale (f32x4.splat (local.get $scale)))`
+    : "";
   const padRow = kind === "col2im"
     ? ""
     : `(memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $OW) (i32.const 2)))`;
@@ -284,6 +304,8 @@ function patchWat(kind: "u8" | "f32" | "col2im"): string {
     (param $dst i32) (param $scale f32)
     (local $c i32) (local $kh i32) (local $kw i32) (local $oh i32) (local $ow i32) (local $ih i32)
     (local $iw i32) (local $row i32) (local $src i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $s4 i32)
+    (local $mask v128) (local $vscale v128)
+    ${vectorInit}
     (local.set $s1 (i32.mul (local.get $S) (i32.const ${es})))
     (local.set $s2 (i32.shl (local.get $s1) (i32.const 1)))
     (local.set $s3 (i32.add (local.get $s2) (local.get $s1)))
@@ -305,6 +327,7 @@ function patchWat(kind: "u8" | "f32" | "col2im"): string {
                   (i32.lt_s (i32.add (local.get $iw) (i32.mul (i32.sub (local.get $OW) (i32.const 1)) (local.get $S))) (local.get $W))))
               (then
                 (local.set $src (i32.add (local.get $row) (i32.mul (local.get $iw) (i32.const ${es}))))
+                ${kind === "u8" ? vector4 : ""}
                 (block $done4 (loop $four
                   (br_if $done4 (i32.lt_u (local.get $ow) (i32.const 4)))
                   ${[0, 1, 2, 3].map((k) => move(at(k), 4 * k)).join("\n                  ")}

@@ -380,7 +380,8 @@ function convPlan(
   const pb = Math.max(panel(O, plane, K), panel(O, K, plane), panel(K, plane, O));
   const offX = up(offPB + pb, 16);
   const offDX = up(offX + (x instanceof Uint8Array ? n : 4 * n), 16);
-  const end = offDX + (withDx ? 4 * n : 0);
+  // 16 bytes of slack: im2colU8's vector loads may read up to 15 bytes past the input.
+  const end = offDX + (withDx ? 4 * n : 0) + 16;
   if (end > 2 ** 31) return null;
   const L: ConvLayout = { offW, offY, offCols, offDW, offDC, offPB, offX, offDX, end };
   return { kern, L, OH, OW, K, plane, n, mem: ensure(kern, end) };
