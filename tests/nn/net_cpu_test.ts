@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { actorCriticLoss, LOSS_STATS, LossStat } from "../../src/nn/actor_critic.ts";
+import { setGemmBackend } from "../../src/nn/gemm.ts";
 import {
   a3cFeedForwardNet,
+  a3cLstmNet,
   coverPadding,
   mlpNet,
   type NetSpec,
@@ -167,6 +169,45 @@ Deno.test("net_cpu: the final state of a T-step forward equals T one-step forwar
     () => netForward(net, pv, obs, seq),
     /layer 1 is an LSTM; pass its recurrent state/,
   );
+});
+
+Deno.test("net_cpu: the fast path (GEMM, im2col, ELU) == the twins on the conv + LSTM net, forward and backward", () => {
+  // The 42×42 LSTM net: u8 im2col at stride 2, float patches, ELU outputs of 14,112 floats a
+  // sample (past the fast ELU's minimum), the gate products. T 4 steps of 2 sequences.
+  const net = a3cLstmNet([1, 42, 42], 6, "u8");
+  const T = 4, S = 2, B = T * S, H = 256;
+  const layout = makeLayout(paramSpecs(net));
+  const offsets = Object.fromEntries(layout.tensors.map((t) => [t.name, t.offset]));
+  const pv = viewTensors(initParams(layout, 5), offsets, net);
+  const obs = Uint8Array.from({ length: B * 42 * 42 }, (_, i) => (i * 2654435761) >>> 24);
+  const rec = (): Recurrence => ({
+    T,
+    starts: Uint32Array.from({ length: B }, (_, i) => (i === 3 ? 1 : 0)),
+    h0: Float32Array.from({ length: S * H }, (_, i) => 0.1 * Math.sin(i)),
+    c0: Float32Array.from({ length: S * H }, (_, i) => 0.1 * Math.cos(i)),
+  });
+  const dPolicy = Float32Array.from({ length: B * 6 }, (_, i) => 0.1 * Math.sin(3 * i));
+  const dValue = Float32Array.from({ length: B }, (_, i) => 0.1 * Math.cos(i));
+  const pass = (backend: "ts" | undefined) => {
+    setGemmBackend(backend);
+    try {
+      const acts = makeCpuActivations(net, B, T);
+      const grads = new Float32Array(layout.size);
+      const r = rec();
+      netForward(net, pv, obs, acts, r);
+      netBackward(net, pv, viewTensors(grads, offsets, net), obs, acts, dPolicy, dValue, r);
+      return { acts, grads };
+    } finally {
+      setGemmBackend(undefined);
+    }
+  };
+  const twin = pass("ts"), fast = pass(undefined);
+  for (const [i, y] of fast.acts.outputs.entries()) {
+    assertClose(y, twin.acts.outputs[i], { atol: 1e-5, rtol: 1e-4, name: `layer ${i} output` });
+  }
+  assertClose(fast.acts.policy, twin.acts.policy, { atol: 1e-5, rtol: 1e-4, name: "policy" });
+  assertClose(fast.acts.value, twin.acts.value, { atol: 1e-5, rtol: 1e-4, name: "value" });
+  assertClose(fast.grads, twin.grads, { atol: 1e-5, rtol: 1e-3, name: "gradients" });
 });
 
 Deno.test("nets: every input pixel reaches the body; a conv that skips some is refused", () => {
