@@ -149,6 +149,54 @@ export function gemmWat(relaxed: boolean, mr = MR, nv = NV): string {
 ${patchWat("u8")}
 ${patchWat("f32")}
 ${patchWat("col2im")}
+  ;; C[i] = alpha·Σ_kk L(i, kk)·x[kk] (+ C[i] unless over) for i < rows: a matrix-vector
+  ;; product, the GEMM of one row or one column (a batch-1 linear layer), where the kernel's
+  ;; 8-column panel would run 8 times the work. Rows of L are contiguous, lrs floats apart;
+  ;; x and C are contiguous. Eight floats a turn in two sums, then the rest one by one.
+  (func (export "gemv") (param $l i32) (param $lrs i32) (param $x i32) (param $c i32)
+    (param $rows i32) (param $k i32) (param $over i32) (param $alpha f32)
+    (local $i i32) (local $p i32) (local $q i32) (local $end i32) (local $a0 v128) (local $a1 v128)
+    (local $s f32)
+    (local.set $i (i32.const 0))
+    (block $done (loop $rowsl
+      (br_if $done (i32.ge_u (local.get $i) (local.get $rows)))
+      (local.set $p (i32.add (local.get $l) (i32.shl (i32.mul (local.get $i) (local.get $lrs)) (i32.const 2))))
+      (local.set $q (local.get $x))
+      (local.set $a0 (v128.const i32x4 0 0 0 0))
+      (local.set $a1 (v128.const i32x4 0 0 0 0))
+      (local.set $end (i32.add (local.get $p) (i32.shl (i32.and (local.get $k) (i32.const -8)) (i32.const 2))))
+      (block $d8 (loop $l8
+        (br_if $d8 (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a0 ${
+    fma("(v128.load (local.get $p))", "(v128.load (local.get $q))", "(local.get $a0)")
+  })
+        (local.set $a1 ${
+    fma(
+      "(v128.load offset=16 (local.get $p))",
+      "(v128.load offset=16 (local.get $q))",
+      "(local.get $a1)",
+    )
+  })
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (local.set $q (i32.add (local.get $q) (i32.const 32)))
+        (br $l8)))
+      (local.set $a0 (f32x4.add (local.get $a0) (local.get $a1)))
+      (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+        (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+      (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $k) (i32.const 7)) (i32.const 2))))
+      (block $d1 (loop $l1
+        (br_if $d1 (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $p)) (f32.load (local.get $q)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $l1)))
+      (local.set $s (f32.mul (local.get $s) (local.get $alpha)))
+      (local.set $p (i32.add (local.get $c) (i32.shl (local.get $i) (i32.const 2))))
+      (f32.store (local.get $p)
+        (select (local.get $s) (f32.add (local.get $s) (f32.load (local.get $p))) (local.get $over)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $rowsl))))
+
   ;; Packs rows k0..k0+kc of B (element (kk, j) at b + 4·(kk·rs + j·cs)) into ceil(n/${nr})
   ;; panels of kc×${nr} floats at dst.
   (func (export "packB") (param $b i32) (param $rs i32) (param $cs i32) (param $k0 i32)

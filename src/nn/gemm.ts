@@ -73,6 +73,16 @@ interface Kernel {
   ) => void;
   readonly im2colF32: Kernel["im2colU8"];
   readonly col2imF32: Kernel["im2colU8"];
+  readonly gemv: (
+    l: number,
+    lrs: number,
+    x: number,
+    c: number,
+    rows: number,
+    k: number,
+    over: number,
+    alpha: number,
+  ) => void;
   readonly packB: (
     b: number,
     rs: number,
@@ -111,6 +121,7 @@ function instantiate(bytes: Uint8Array<ArrayBuffer>, backend: GemmBackend): Kern
   return {
     backend,
     memory: e.memory as WebAssembly.Memory,
+    gemv: e.gemv as Kernel["gemv"],
     packB: e.packB as Kernel["packB"],
     im2colU8: e.im2colU8 as Kernel["im2colU8"],
     im2colF32: e.im2colF32 as Kernel["im2colU8"],
@@ -318,6 +329,11 @@ function run(
   const [offL, lRs, lCs] = swap ? [L.offB, bCs, bRs] : [L.offA, aRs, aCs];
   const [offR, rRs, rCs] = swap ? [L.offA, aCs, aRs] : [L.offB, bRs, bCs];
   const tc = swap ? 1 : 0;
+  if (kn === 1 && lCs === 1 && rRs === 1) {
+    // One column (a batch-1 linear layer): C's kn = 1 entries are contiguous either way.
+    kern.gemv(offL, lRs, offR, L.offC, km, k, accumulate ? 0 : 1, alpha);
+    return;
+  }
   for (let k0 = 0; k0 < k; k0 += GEMM_KC) {
     const kb = Math.min(GEMM_KC, k - k0);
     const over = k0 === 0 && !accumulate ? 1 : 0;

@@ -93,6 +93,12 @@ const SHAPES: [number, number, number][] = [
   [24, 40, 70],
   [8, 16, 8],
   [16, 8, 8],
+  // One row or one column: the matrix-vector path where the layout allows it (a batch-1
+  // linear layer, a value head), the kernel otherwise; k with a tail past the 8-float turns.
+  [1, 256, 513],
+  [37, 1, 259],
+  [1, 6, 256],
+  [1, 300, 7],
 ];
 
 for (const [m, n, k] of SHAPES) {
@@ -143,7 +149,7 @@ Deno.test("gemm: the plain-SIMD module, forced, matches the twin too", () => {
   setGemmBackend("wasm-simd");
   try {
     assert.equal(gemmBackend(), "wasm-simd");
-    for (const [m, n, k] of [[33, 256, 513], [13, 9, 513]] as const) {
+    for (const [m, n, k] of [[33, 256, 513], [13, 9, 513], [1, 256, 513], [37, 1, 259]] as const) {
       compare(m, n, k, { transB: true, accumulate: true, alpha: 0.5 }, 77);
       compare(m, n, k, { transA: true }, 78);
     }
