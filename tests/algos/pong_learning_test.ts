@@ -6,8 +6,8 @@ import { assertLearns } from "./learning.ts";
 // of the last 100 full games to −16. Random play scores about −19.7 a game, standing still −18.6,
 // always up or down −20.9 (README, "Pong"), so no frozen or random policy passes. A3C with two
 // workers is not repeatable (Hogwild), so the budget is over twice the slowest run seen: the
-// preset's five runs of 2026-12-03 (`docs/pong/preset2_*`, `preset16m_*`; lr and β annealed,
-// where this test holds them) passed −16 at 320k–420k global steps and a sixth at 520k; some
+// preset's six runs of 2026-12-03 (`docs/pong/preset2_*`, `preset16m_*`; lr and β annealed,
+// where this test holds them) passed −16 at 320k–500k global steps and a seventh at 520k; some
 // fell back by a point or two before rising (a CI run of this test with a 600k budget ended at
 // −17.6); all were at −13 or better by 1M. The test stops at the target.
 // Fails when the learner, the net's view of the frames or Pong breaks.
