@@ -12,7 +12,7 @@ import {
 import { breakoutCpuPreset, trainAsync } from "../../src/algos/async/mod.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
-import { assertGpuMatchesCpu, packedU8 } from "./check.ts";
+import { assertGpuMatchesCpu, packedU8, randomActions } from "./check.ts";
 
 /** Fires when no ball is in play, else moves the paddle's centre under the ball's. */
 function tracker(env: BreakoutCpu, i: number): number {
@@ -163,15 +163,12 @@ for (const seed of [0, 91]) {
       const cpu = makeBreakoutCpu(n, options);
       const env = await makeBreakoutGpu(gpu, n, options);
       const rng = makeRng(seed, 4);
-      const stats = await assertGpuMatchesCpu(
-        gpu,
-        packedU8(cpu),
-        env,
-        seed,
-        1500,
-        500,
-        () => Int32Array.from({ length: n }, () => rng.int(4)),
-      );
+      const stats = await assertGpuMatchesCpu(gpu, packedU8(cpu), env, {
+        seed: seed,
+        steps: 1500,
+        chunk: 500,
+        actions: randomActions(n, 4, rng),
+      });
       assert.ok(stats.count >= n, `episodes ${stats.count}`);
       assert.ok(stats.truncations > 0, "some games are cut by the time limit");
       assert.ok(stats.returns.some((r) => r > 0), `returns ${stats.returns}`);
@@ -187,15 +184,12 @@ gpuTest(
     const cpu = makeBreakoutCpu(n, options);
     const env = await makeBreakoutGpu(gpu, n, options);
     const rng = makeRng(7, 1);
-    const stats = await assertGpuMatchesCpu(
-      gpu,
-      packedU8(cpu),
-      env,
-      11,
-      200,
-      100,
-      () => Int32Array.from({ length: n }, () => rng.int(4)),
-    );
+    const stats = await assertGpuMatchesCpu(gpu, packedU8(cpu), env, {
+      seed: 11,
+      steps: 200,
+      chunk: 100,
+      actions: randomActions(n, 4, rng),
+    });
     assert.ok(stats.count >= n, `episodes ${stats.count}`);
   },
 );

@@ -10,7 +10,7 @@ import { fxToF32 } from "../../src/envs/fixed.ts";
 import { makeGpuEnvFromKernel } from "../../src/envs/gpu_env.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
-import { assertGpuMatchesCpu } from "./check.ts";
+import { assertGpuMatchesCpu, randomActions } from "./check.ts";
 
 /** Gymnasium's CartPole-v1 Euler step in float64. */
 function floatStep(s: number[], push: number): number[] {
@@ -141,15 +141,12 @@ for (const seed of [1, 77, 2024]) {
       const cpu = makeCartPoleCpu(n, { maxEpisodeSteps: 150 });
       const env = await makeGpuEnvFromKernel(gpu, cartPoleKernel({ maxEpisodeSteps: 150 }), n);
       const rng = makeRng(seed, 3);
-      const stats = await assertGpuMatchesCpu(
-        gpu,
-        cpu,
-        env,
-        seed,
-        2000,
-        500,
-        () => Int32Array.from({ length: n }, () => rng.int(2)),
-      );
+      const stats = await assertGpuMatchesCpu(gpu, cpu, env, {
+        seed: seed,
+        steps: 2000,
+        chunk: 500,
+        actions: randomActions(n, 2, rng),
+      });
       assert.ok(stats.count > 100);
     },
   );
@@ -175,7 +172,12 @@ gpuTest("cartpole: truncation on the GPU with a policy that balances", async (gp
     truncs += probe.truncated.reduce((s, v) => s + v, 0);
   }
   assert.ok(truncs >= n, `the controller should reach the time limit (${truncs} truncations)`);
-  const stats = await assertGpuMatchesCpu(gpu, cpu, env, 6, 300, 150, (t) => acts[t]);
+  const stats = await assertGpuMatchesCpu(gpu, cpu, env, {
+    seed: 6,
+    steps: 300,
+    chunk: 150,
+    actions: (t) => acts[t],
+  });
   assert.ok([...stats.lengths].includes(120));
   assert.ok(stats.truncations >= n, "final observations compared");
 });

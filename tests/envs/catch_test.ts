@@ -3,7 +3,7 @@ import { catchKernel, makeCatchCpu } from "../../src/envs/catch.ts";
 import { makeGpuEnvFromKernel } from "../../src/envs/gpu_env.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
-import { assertGpuMatchesCpu } from "./check.ts";
+import { assertGpuMatchesCpu, randomActions } from "./check.ts";
 
 const ROWS = 10;
 const COLS = 5;
@@ -116,15 +116,12 @@ for (const seed of [0, 31, 123456]) {
       const cpu = makeCatchCpu(n);
       const env = await makeGpuEnvFromKernel(gpu, catchKernel(), n);
       const rng = makeRng(seed, 9);
-      const stats = await assertGpuMatchesCpu(
-        gpu,
-        cpu,
-        env,
-        seed,
-        2000,
-        500,
-        () => Int32Array.from({ length: n }, () => rng.int(3)),
-      );
+      const stats = await assertGpuMatchesCpu(gpu, cpu, env, {
+        seed: seed,
+        steps: 2000,
+        chunk: 500,
+        actions: randomActions(n, 3, rng),
+      });
       assert.equal(stats.count, Math.floor(2000 / 9) * n);
     },
   );
@@ -134,16 +131,18 @@ gpuTest("catch: GPU reset restarts the episode ring and the trajectory", async (
   const n = 70; // two workgroups, the second partly empty
   const env = await makeGpuEnvFromKernel(gpu, catchKernel({ rows: 5, columns: 7 }), n);
   const cpu = makeCatchCpu(n, { rows: 5, columns: 7 });
-  await assertGpuMatchesCpu(gpu, cpu, env, 5, 30, 30, (t) => new Int32Array(n).fill(t % 3));
-  const again = await assertGpuMatchesCpu(
-    gpu,
-    cpu,
-    env,
-    6,
-    30,
-    30,
-    (t) => new Int32Array(n).fill(2 - (t % 3)),
-  );
+  await assertGpuMatchesCpu(gpu, cpu, env, {
+    seed: 5,
+    steps: 30,
+    chunk: 30,
+    actions: (t) => new Int32Array(n).fill(t % 3),
+  });
+  const again = await assertGpuMatchesCpu(gpu, cpu, env, {
+    seed: 6,
+    steps: 30,
+    chunk: 30,
+    actions: (t) => new Int32Array(n).fill(2 - (t % 3)),
+  });
   assert.equal((await env.episodeStats()).count, again.count);
   assert.equal(again.count, 7 * n);
 });

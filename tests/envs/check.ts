@@ -11,6 +11,7 @@ import type { Gpu } from "../../src/gpu/device.ts";
 import { actionWords, readGpuEnvStep, rolloutGpuEnv } from "../../src/envs/gpu_env.ts";
 import { EPISODE_RING, type EpisodeStats } from "../../src/envs/types.ts";
 import type { CpuVecEnv, GpuVecEnv } from "../../src/envs/types.ts";
+import type { Rng } from "../../src/util/rng.ts";
 
 function bits(a: Float32Array | Uint32Array | Uint8Array): Uint32Array | Uint8Array {
   if (a instanceof Float32Array) return new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -59,19 +60,33 @@ export function episodeKeys(stats: EpisodeStats, from: number): string[] {
   return keys.sort();
 }
 
+/** How {@link assertGpuMatchesCpu} runs both forms. */
+export interface MatchRun {
+  /** The seed both forms reset with. */
+  readonly seed: number;
+  /** Steps in all. */
+  readonly steps: number;
+  /** Steps a GPU submit (and a comparison of the episodes finished in it). */
+  readonly chunk: number;
+  /** The actions of step t, the same for both forms. */
+  readonly actions: (t: number) => Int32Array | Float32Array;
+}
+
+/** Uniform discrete actions in [0, count) for n copies, drawn from `rng` at each call. */
+export function randomActions(n: number, count: number, rng: Rng): () => Int32Array {
+  return () => Int32Array.from({ length: n }, () => rng.int(count));
+}
+
 /**
- * Steps both forms `steps` times in chunks (one GPU submit a chunk) with actions from
- * `makeActions(t)`, comparing everything byte for byte (the final observation where a copy
- * was truncated too). Returns the CPU's episode stats and the number of truncations seen.
+ * Steps both forms `steps` times in chunks (one GPU submit a chunk) with the same actions,
+ * comparing everything byte for byte (the final observation where a copy was truncated too).
+ * Returns the CPU's episode stats and the number of truncations seen.
  */
 export async function assertGpuMatchesCpu(
   gpu: Gpu,
   cpu: CpuVecEnv,
   env: GpuVecEnv,
-  seed: number,
-  steps: number,
-  chunk: number,
-  makeActions: (t: number) => Int32Array | Float32Array,
+  { seed, steps, chunk, actions: makeActions }: MatchRun,
 ): Promise<EpisodeStats & { readonly truncations: number }> {
   const n = cpu.numEnvs;
   const aw = actionWords(cpu.spec);

@@ -148,19 +148,16 @@ for (const seed of [3, 99, 4242]) {
       const env = await makeGpuEnvFromKernel(gpu, pendulumKernel(), n);
       const rng = makeRng(seed, 5);
       // Actions beyond the clip bound and exactly on it are included.
-      const stats = await assertGpuMatchesCpu(
-        gpu,
-        cpu,
-        env,
-        seed,
-        2000,
-        500,
-        () =>
+      const stats = await assertGpuMatchesCpu(gpu, cpu, env, {
+        seed: seed,
+        steps: 2000,
+        chunk: 500,
+        actions: () =>
           Float32Array.from({ length: n }, () => {
             const r = rng.unit();
             return r < 0.05 ? 2 : r < 0.1 ? -7 : rng.uniform(-3, 3);
           }),
-      );
+      });
       assert.equal(stats.count, 37 * 10);
       assert.equal(stats.truncations, 37 * 10, "final observations compared");
     },

@@ -13,7 +13,7 @@ import { blendGray, pixelCover } from "../../src/envs/arcade.ts";
 import { renderPong } from "../../src/envs/pong_picture.ts";
 import { makeRng } from "../../src/util/rng.ts";
 import { gpuTest } from "../util.ts";
-import { assertGpuMatchesCpu, packedU8 } from "./check.ts";
+import { assertGpuMatchesCpu, packedU8, randomActions } from "./check.ts";
 
 /** Plays `episodes` episodes per copy with `policy`; returns the finished returns and lengths. */
 function play(
@@ -290,15 +290,12 @@ for (const seed of [0, 77, 123456]) {
       const cpu = makePongCpu(n, options);
       const env = await makePongGpu(gpu, n, options);
       const rng = makeRng(seed, 9);
-      const stats = await assertGpuMatchesCpu(
-        gpu,
-        packedU8(cpu),
-        env,
-        seed,
-        3000,
-        1000,
-        () => Int32Array.from({ length: n }, () => rng.int(6)),
-      );
+      const stats = await assertGpuMatchesCpu(gpu, packedU8(cpu), env, {
+        seed: seed,
+        steps: 3000,
+        chunk: 1000,
+        actions: randomActions(n, 6, rng),
+      });
       assert.ok(stats.count >= n * 4, `episodes ${stats.count}`);
       assert.ok(stats.returns.some((r) => r === -21 || r === -20), "some games end at 21");
     },
@@ -311,15 +308,12 @@ gpuTest("pong: GPU matches the CPU twin in short games (winPoints 2)", async (gp
   const cpu = makePongCpu(n, options);
   const env = await makePongGpu(gpu, n, options);
   const rng = makeRng(8, 3);
-  const stats = await assertGpuMatchesCpu(
-    gpu,
-    packedU8(cpu),
-    env,
-    5,
-    400,
-    200,
-    () => Int32Array.from({ length: n }, () => rng.int(6)),
-  );
+  const stats = await assertGpuMatchesCpu(gpu, packedU8(cpu), env, {
+    seed: 5,
+    steps: 400,
+    chunk: 200,
+    actions: randomActions(n, 6, rng),
+  });
   assert.ok(stats.count >= n, `episodes ${stats.count}`);
   assert.ok(stats.returns.every((r) => Math.abs(r) <= 2 && r !== 0), `${stats.returns}`);
 });
@@ -333,15 +327,12 @@ for (const frameSize of [42, 84]) {
       const cpu = makePongCpu(n, options);
       const env = await makePongGpu(gpu, n, options);
       const rng = makeRng(6, 1);
-      const stats = await assertGpuMatchesCpu(
-        gpu,
-        packedU8(cpu),
-        env,
-        11,
-        300,
-        150,
-        () => Int32Array.from({ length: n }, () => rng.int(6)),
-      );
+      const stats = await assertGpuMatchesCpu(gpu, packedU8(cpu), env, {
+        seed: 11,
+        steps: 300,
+        chunk: 150,
+        actions: randomActions(n, 6, rng),
+      });
       assert.equal(stats.truncations, n * 2);
     },
   );
@@ -362,15 +353,12 @@ gpuTest(
     const cpu = makePongCpu(n, options);
     const env = await makePongGpu(gpu, n, options);
     const rng = makeRng(4, 2);
-    const stats = await assertGpuMatchesCpu(
-      gpu,
-      packedU8(cpu),
-      env,
-      42,
-      200,
-      100,
-      () => Int32Array.from({ length: n }, () => rng.int(6)),
-    );
+    const stats = await assertGpuMatchesCpu(gpu, packedU8(cpu), env, {
+      seed: 42,
+      steps: 200,
+      chunk: 100,
+      actions: randomActions(n, 6, rng),
+    });
     assert.equal(stats.count, n * 3);
     assert.equal(stats.truncations, n * 3, "every game is cut by the time limit");
   },
